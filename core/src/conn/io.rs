@@ -1,0 +1,80 @@
+//! Socket reads and writes with deadlines, over monoio's owned-buffer I/O: a buffer is moved into
+//! the operation and comes back with it. If a deadline passes, the operation (and its buffer) is
+//! abandoned and the caller closes the connection.
+
+use std::io;
+use std::time::Duration;
+
+use crate::runtime::{self, AsyncReadRent, AsyncWriteRentExt, IoBuf, IoBufMut, TcpStream};
+
+/// Smallest free space a read is given; the buffer grows by this much when fuller.
+const MIN_READ_SPACE: usize = 4 * 1024;
+
+/// Why a read or write did not complete.
+#[derive(Debug)]
+pub enum IoFailure {
+    /// The peer closed its side (read returned 0).
+    Closed,
+    /// The deadline passed.
+    TimedOut,
+    /// The socket failed (reset, broken pipe, ...).
+    Failed(io::Error),
+}
+
+/// Reads more bytes, appending them to `buf`; returns how many arrived.
+pub async fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>, limit: Duration) -> Result<usize, IoFailure> {
+    if buf.capacity() - buf.len() < MIN_READ_SPACE {
+        buf.reserve(MIN_READ_SPACE.max(buf.capacity()));
+    }
+    let owned = std::mem::take(buf);
+    let (start, end) = (owned.len(), owned.capacity());
+    let Some((result, slice)) = runtime::timeout(limit, stream.read(owned.slice_mut(start..end))).await
+    else {
+        return Err(IoFailure::TimedOut);
+    };
+    *buf = slice.into_inner();
+    match result {
+        Ok(0) => Err(IoFailure::Closed),
+        Ok(n) => Ok(n),
+        Err(err) => Err(IoFailure::Failed(err)),
+    }
+}
+
+/// Writes all of `buf` (which keeps its contents, so a caller may resend it).
+pub async fn write_all(stream: &mut TcpStream, buf: &mut Vec<u8>, limit: Duration) -> Result<(), IoFailure> {
+    if buf.is_empty() {
+        return Ok(());
+    }
+    let owned = std::mem::take(buf);
+    let Some((result, owned)) = runtime::timeout(limit, stream.write_all(owned)).await else {
+        return Err(IoFailure::TimedOut);
+    };
+    *buf = owned;
+    match result {
+        Ok(_) => Ok(()),
+        Err(err) => Err(IoFailure::Failed(err)),
+    }
+}
+
+/// Writes `buf[start..end]` without copying it.
+pub async fn write_range(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    start: usize,
+    end: usize,
+    limit: Duration,
+) -> Result<(), IoFailure> {
+    if start >= end {
+        return Ok(());
+    }
+    let owned = std::mem::take(buf);
+    let Some((result, slice)) = runtime::timeout(limit, stream.write_all(owned.slice(start..end))).await
+    else {
+        return Err(IoFailure::TimedOut);
+    };
+    *buf = slice.into_inner();
+    match result {
+        Ok(_) => Ok(()),
+        Err(err) => Err(IoFailure::Failed(err)),
+    }
+}

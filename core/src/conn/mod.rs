@@ -1,0 +1,62 @@
+//! Client connections: the per-protocol connection loops (`h1` now, `h2` later) and the I/O helpers
+//! they share. A connection owns its socket and its buffers, reused for every request it carries.
+
+pub mod h1;
+pub mod io;
+
+use std::net::SocketAddr;
+
+use turnpike_http::h1::{RequestHead, ResponseHead};
+
+use crate::runtime::TcpStream;
+
+/// Initial capacity of a connection's read and write buffers.
+pub const BUF_CAPACITY: usize = 16 * 1024;
+
+/// One client connection and the buffers it reuses across requests.
+#[derive(Debug)]
+pub struct ClientConn {
+    pub stream: TcpStream,
+    pub peer: SocketAddr,
+    /// The peer's IP as text, computed once (used for `X-Forwarded-For`).
+    pub peer_ip_text: String,
+    /// Bytes read from the client; the current request head starts at 0.
+    pub rbuf: Vec<u8>,
+    /// Bytes being encoded for the upstream or the client.
+    pub wbuf: Vec<u8>,
+    /// The current request head (spans into `rbuf`).
+    pub head: RequestHead,
+    /// The current upstream response head (spans into the upstream connection's buffer).
+    pub response: ResponseHead,
+    /// Path parameter captures of the current route match.
+    pub params: Vec<(u32, u32)>,
+    /// The request id of the current request.
+    pub request_id: Vec<u8>,
+    /// Bytes of `rbuf` that belong to the current request (head and body read so far).
+    pub consumed: usize,
+}
+
+impl ClientConn {
+    /// Wraps an accepted socket.
+    pub fn new(stream: TcpStream, peer: SocketAddr) -> Self {
+        Self {
+            stream,
+            peer,
+            peer_ip_text: peer.ip().to_string(),
+            rbuf: Vec::with_capacity(BUF_CAPACITY),
+            wbuf: Vec::with_capacity(BUF_CAPACITY),
+            head: RequestHead::default(),
+            response: ResponseHead::default(),
+            params: Vec::new(),
+            request_id: Vec::with_capacity(64),
+            consumed: 0,
+        }
+    }
+
+    /// Drops the bytes of the request just served, keeping any pipelined bytes after them.
+    pub fn finish_request(&mut self) {
+        let consumed = self.consumed.min(self.rbuf.len());
+        self.rbuf.drain(..consumed);
+        self.consumed = 0;
+    }
+}

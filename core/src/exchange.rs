@@ -1,0 +1,137 @@
+//! The one function that orders what happens to a request, top to bottom:
+//! route → policy phases (authenticate, authorize, rate limit, validate, mediate: the route's
+//! policy chain, in order) → upstream → response phases (in `proxy`).
+//!
+//! Every denial or error becomes a response through [`respond_locally`] and the `local_reply`
+//! catalogue; nothing else in `core` writes error responses.
+
+use turnpike_http::h1::{RequestBody, Version};
+use turnpike_policy::{Policy, RequestContext, RequestView, Verdict};
+
+use crate::client_ip;
+use crate::config::Settings;
+use crate::conn::io;
+use crate::conn::ClientConn;
+use crate::counters::bump;
+use crate::local_reply::LocalReply;
+use crate::request_id;
+use crate::router::Lookup;
+use crate::snapshot::Snapshot;
+use crate::worker::Worker;
+
+/// Serves the request whose head is in `conn`; returns whether the connection stays open.
+pub async fn run(worker: &Worker, snap: &Snapshot, conn: &mut ClientConn) -> bool {
+    bump(&worker.counters.requests);
+    let settings = &snap.settings;
+    assign_request_id(worker, conn);
+
+    // Route.
+    let lookup = {
+        let buf = &conn.rbuf;
+        let head = &conn.head;
+        snap.router.lookup(
+            head.host.map(|h| h.get(buf)),
+            head.method_span.get(buf),
+            head.path.get(buf),
+            &mut conn.params,
+        )
+    };
+    let route_index = match lookup {
+        Lookup::Matched(route) => route,
+        Lookup::MethodNotAllowed { allow } => {
+            return respond_locally(worker, conn, &LocalReply::MethodNotAllowed { allow }, settings).await
+        }
+        Lookup::NotFound => return respond_locally(worker, conn, &LocalReply::NotFound, settings).await,
+    };
+    let Some(route) = snap.route(route_index) else {
+        return respond_locally(worker, conn, &LocalReply::NotFound, settings).await;
+    };
+    if let (Some(max), RequestBody::Length(len)) = (settings.max_request_body, conn.head.body) {
+        if len > max {
+            return respond_locally(worker, conn, &LocalReply::PayloadTooLarge, settings).await;
+        }
+    }
+
+    // Policy phases, in chain order.
+    let client_ip = client_ip::resolve(
+        conn.peer.ip(),
+        conn.head.header(&conn.rbuf, "x-forwarded-for"),
+        &settings.trusted_proxies,
+    );
+    let mut ctx = RequestContext::new(client_ip);
+    if !route.policies.is_empty() {
+        let buf = &conn.rbuf;
+        let head = &conn.head;
+        let headers: Vec<(&[u8], &[u8])> =
+            head.headers.iter().map(|h| (h.name.get(buf), h.value.get(buf))).collect();
+        let view = RequestView {
+            method: head.method_span.get(buf),
+            path: head.path.get(buf),
+            query: head.query.map(|q| q.get(buf)),
+            headers: &headers,
+        };
+        let mut denial = None;
+        for policy in &route.policies {
+            match policy.on_request_head(&mut ctx, &view) {
+                Verdict::Continue => {}
+                Verdict::Respond(d) => {
+                    denial = Some(d);
+                    break;
+                }
+                Verdict::Callout(_) => {
+                    // No built-in policy asks for a callout yet; refusing is safer than skipping.
+                    denial = Some(turnpike_policy::Denial::Forbidden {
+                        reason: "policy callout is not available on this route".into(),
+                    });
+                    break;
+                }
+            }
+        }
+        drop(headers);
+        if let Some(denial) = denial {
+            return respond_locally(worker, conn, &LocalReply::Denied(&denial), settings).await;
+        }
+    }
+
+    // Upstream: the sandbox cluster for sandbox keys where the route has one.
+    let cluster_index = match (ctx.key_type, route.sandbox) {
+        (turnpike_policy::KeyType::Sandbox, Some(sandbox)) => sandbox,
+        _ => route.production,
+    };
+    let endpoint = snap.cluster(cluster_index).and_then(|c| worker.balancer.borrow_mut().pick(c));
+    let Some(endpoint) = endpoint else {
+        return respond_locally(worker, conn, &LocalReply::UpstreamUnavailable, settings).await;
+    };
+    let base_len = snap.router.base_path_len(route_index);
+    crate::proxy::forward(worker, snap, conn, route, endpoint, base_len, &mut ctx).await
+}
+
+/// Keeps the client's `x-request-id` when it is sane, otherwise generates one.
+fn assign_request_id(worker: &Worker, conn: &mut ClientConn) {
+    conn.request_id.clear();
+    if let Some(id) = conn.head.header(&conn.rbuf, "x-request-id") {
+        if request_id::is_acceptable(id) {
+            conn.request_id.extend_from_slice(id);
+            return;
+        }
+    }
+    let mut id = [0u8; 36];
+    worker.request_ids.borrow_mut().generate(&mut id);
+    conn.request_id.extend_from_slice(&id);
+}
+
+/// Answers the current request with a local reply; returns whether the connection stays open.
+///
+/// The connection closes when the client asked for it, when a request body was announced (it is
+/// not read, so the next request's start is unknown), or when the gateway is shutting down.
+pub async fn respond_locally(worker: &Worker, conn: &mut ClientConn, reply: &LocalReply<'_>, settings: &Settings) -> bool {
+    bump(&worker.counters.local_replies);
+    let keep_alive = conn.head.keep_alive
+        && conn.head.body == RequestBody::None
+        && !worker.shutdown.is_raised();
+    let version = if conn.head.version == Version::Http10 { Version::Http10 } else { Version::Http11 };
+    conn.wbuf.clear();
+    reply.write(&mut conn.wbuf, version, !keep_alive, Some(&conn.request_id));
+    let written = io::write_all(&mut conn.stream, &mut conn.wbuf, settings.timeouts.client_io).await;
+    keep_alive && written.is_ok()
+}

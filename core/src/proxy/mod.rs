@@ -1,0 +1,337 @@
+//! Forwarding one routed request to its upstream and streaming the response back.
+//!
+//! Steps: encode the upstream head (+ body bytes already received, in one write) → get a pooled or
+//! new connection → send → stream the rest of the request body → read the response head → response
+//! policies → encode the client head (+ body bytes already received) → stream the rest → return the
+//! upstream connection to this core's pool when it sits at a clean message boundary.
+//!
+//! A request that fails on a reused pooled connection before any response byte arrived (the
+//! upstream closed it while idle) is sent once more on a fresh connection, provided its whole body
+//! was in the first write. Upstream faults become local replies (503 102503, 504 102504, 502) when
+//! nothing has reached the client yet; after that the client connection is closed, never left with
+//! a half response it could mistake for a whole one.
+
+mod body;
+mod headers;
+mod upstream;
+
+pub use body::{BodyError, BodyPump, OutFraming};
+pub use upstream::UpstreamFailure;
+
+use turnpike_http::h1::{RequestBody, ResponseBody, Version};
+use turnpike_policy::{Policy, RequestContext, ResponseView, Verdict};
+
+use crate::client_ip;
+use crate::conn::io::{self, IoFailure};
+use crate::conn::ClientConn;
+use crate::counters::bump;
+use crate::exchange::respond_locally;
+use crate::local_reply::LocalReply;
+use crate::snapshot::{Endpoint, Route, Snapshot};
+use crate::upstream::UpstreamConn;
+use crate::worker::Worker;
+
+use headers::{encode_request, encode_response, ClientBody, ClientResponse, UpstreamBody, UpstreamRequest};
+
+static CONTINUE_100: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+
+/// How streaming the request body ended badly.
+enum StreamFailure {
+    /// The client went away or sent a broken body: nothing sensible can be answered.
+    Client,
+    /// The upstream failed while receiving the body.
+    Upstream(UpstreamFailure),
+}
+
+/// Proxies the request in `conn` to `endpoint`; returns whether the client connection stays open.
+pub async fn forward(
+    worker: &Worker,
+    snap: &Snapshot,
+    conn: &mut ClientConn,
+    route: &Route,
+    endpoint: &Endpoint,
+    base_len: usize,
+    ctx: &mut RequestContext,
+) -> bool {
+    let settings = &snap.settings;
+    let timeouts = &settings.timeouts;
+    let method = conn.head.method;
+    let client_version = conn.head.version;
+
+    let (mut request_body, upstream_body) = match conn.head.body {
+        RequestBody::None => (BodyPump::none(), UpstreamBody::None),
+        RequestBody::Length(n) => (BodyPump::length(n, OutFraming::Raw), UpstreamBody::Length(n)),
+        RequestBody::Chunked => {
+            (BodyPump::chunked(&settings.limits, OutFraming::Chunked), UpstreamBody::Chunked)
+        }
+    };
+
+    conn.wbuf.clear();
+    {
+        let buf = &conn.rbuf;
+        let head = &conn.head;
+        let path = head.path.get(buf);
+        let up = UpstreamRequest {
+            target_path: endpoint.base_path.as_bytes(),
+            target_remainder: path.get(base_len..).unwrap_or_default(),
+            query: head.query.map(|q| q.get(buf)),
+            authority: endpoint.authority.as_bytes(),
+            peer_ip: conn.peer_ip_text.as_bytes(),
+            keep_forwarded_chain: client_ip::keeps_chain(conn.peer.ip(), &settings.trusted_proxies),
+            request_id: &conn.request_id,
+            via: settings.via.as_deref(),
+            body: upstream_body,
+            edits: &ctx.headers,
+        };
+        encode_request(&mut conn.wbuf, head, buf, &up);
+    }
+    // Body bytes that arrived with the head travel in the same write; a broken body is refused
+    // here, before anything reaches the upstream.
+    let initial = conn.rbuf.get(conn.consumed..).unwrap_or_default();
+    match request_body.pump(initial, &mut conn.wbuf) {
+        Ok(used) => conn.consumed += used,
+        Err(err) => return refuse_body(worker, conn, err, settings).await,
+    }
+    let whole_body_sent_first = request_body.is_done();
+
+    let mut fresh = false;
+    let up = loop {
+        let mut up = match upstream::acquire(
+            worker,
+            endpoint,
+            fresh,
+            timeouts.upstream_connect,
+            settings.pool.idle_timeout,
+        )
+        .await
+        {
+            Ok(up) => up,
+            Err(failure) => return upstream_failed(worker, conn, failure, &request_body, settings).await,
+        };
+        match io::write_all(&mut up.stream, &mut conn.wbuf, timeouts.upstream_response).await {
+            Ok(()) => {}
+            Err(IoFailure::Closed | IoFailure::Failed(_)) if up.reused && !fresh => {
+                fresh = true;
+                continue;
+            }
+            Err(IoFailure::TimedOut) => {
+                return upstream_failed(worker, conn, UpstreamFailure::TimedOut, &request_body, settings)
+                    .await
+            }
+            Err(_) => {
+                return upstream_failed(worker, conn, UpstreamFailure::Unavailable, &request_body, settings)
+                    .await
+            }
+        }
+        if !request_body.is_done() {
+            if conn.head.expect_continue && client_version == Version::Http11 {
+                let mut cont = CONTINUE_100.to_vec();
+                if io::write_all(&mut conn.stream, &mut cont, timeouts.client_io).await.is_err() {
+                    return false;
+                }
+            }
+            match stream_request_body(conn, &mut up, &mut request_body, settings).await {
+                Ok(()) => {}
+                Err(StreamFailure::Client) => return false,
+                Err(StreamFailure::Upstream(failure)) => {
+                    return upstream_failed(worker, conn, failure, &request_body, settings).await
+                }
+            }
+        }
+        match upstream::read_response_head(
+            &mut up,
+            &mut conn.response,
+            method,
+            &settings.limits,
+            timeouts.upstream_response,
+        )
+        .await
+        {
+            Ok(()) => break up,
+            Err(UpstreamFailure::StaleConnection) if whole_body_sent_first && !fresh => {
+                // The whole request is still in `wbuf` (nothing was streamed after it): resend.
+                fresh = true;
+                continue;
+            }
+            Err(failure) => return upstream_failed(worker, conn, failure, &request_body, settings).await,
+        }
+    };
+
+    // Response phases of the route's policies.
+    if !route.policies.is_empty() {
+        let headers: Vec<(&[u8], &[u8])> = conn
+            .response
+            .headers
+            .iter()
+            .map(|h| (h.name.get(&up.rbuf), h.value.get(&up.rbuf)))
+            .collect();
+        let view = ResponseView { status: conn.response.status, headers: &headers };
+        let denial = route.policies.iter().find_map(|policy| match policy.on_response_head(ctx, &view) {
+            Verdict::Respond(denial) => Some(denial),
+            Verdict::Continue | Verdict::Callout(_) => None,
+        });
+        drop(headers);
+        if let Some(denial) = denial {
+            return respond_locally(worker, conn, &LocalReply::Denied(&denial), settings).await;
+        }
+    }
+
+    relay_response(worker, conn, up, endpoint, &request_body, client_version, ctx, settings).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn relay_response(
+    worker: &Worker,
+    conn: &mut ClientConn,
+    mut up: UpstreamConn,
+    endpoint: &Endpoint,
+    request_body: &BodyPump,
+    client_version: Version,
+    ctx: &RequestContext,
+    settings: &crate::config::Settings,
+) -> bool {
+    let timeouts = &settings.timeouts;
+    let chunked_to_client = client_version == Version::Http11;
+    let (client_body, mut pump) = match conn.response.body {
+        ResponseBody::None => (ClientBody::None, BodyPump::none()),
+        ResponseBody::Length(n) => (ClientBody::Length(n), BodyPump::length(n, OutFraming::Raw)),
+        ResponseBody::Chunked if chunked_to_client => {
+            (ClientBody::Chunked, BodyPump::chunked(&settings.limits, OutFraming::Chunked))
+        }
+        ResponseBody::Chunked => {
+            (ClientBody::UntilClose, BodyPump::chunked(&settings.limits, OutFraming::Raw))
+        }
+        ResponseBody::CloseDelimited if chunked_to_client => {
+            (ClientBody::Chunked, BodyPump::until_close(OutFraming::Chunked))
+        }
+        ResponseBody::CloseDelimited => (ClientBody::UntilClose, BodyPump::until_close(OutFraming::Raw)),
+    };
+    let upstream_closes = conn.response.body == ResponseBody::CloseDelimited || !conn.response.keep_alive;
+    let keep_alive = conn.head.keep_alive
+        && client_body != ClientBody::UntilClose
+        && request_body.is_done()
+        && !worker.shutdown.is_raised();
+
+    conn.wbuf.clear();
+    encode_response(
+        &mut conn.wbuf,
+        &conn.response,
+        &up.rbuf,
+        &ClientResponse {
+            version: client_version,
+            body: client_body,
+            keep_alive,
+            request_id: &conn.request_id,
+            via: settings.via.as_deref(),
+            edits: &ctx.headers,
+        },
+    );
+    let mut start = conn.response.head_len.min(up.rbuf.len());
+    loop {
+        let available = up.rbuf.get(start..).unwrap_or_default();
+        match pump.pump(available, &mut conn.wbuf) {
+            Ok(used) => start += used,
+            Err(err) => {
+                tracing::debug!(?err, "invalid upstream response body");
+                bump(&worker.counters.upstream_errors);
+                // Whatever reached the client is cut short: closing tells it so.
+                let _ = io::write_all(&mut conn.stream, &mut conn.wbuf, timeouts.client_io).await;
+                return false;
+            }
+        }
+        up.rbuf.drain(..start.min(up.rbuf.len()));
+        start = 0;
+        if io::write_all(&mut conn.stream, &mut conn.wbuf, timeouts.client_io).await.is_err() {
+            return false;
+        }
+        conn.wbuf.clear();
+        if pump.is_done() {
+            break;
+        }
+        match io::read_more(&mut up.stream, &mut up.rbuf, timeouts.upstream_response).await {
+            Ok(_) => {}
+            Err(IoFailure::Closed) => {
+                if pump.on_eof(&mut conn.wbuf).is_err() {
+                    bump(&worker.counters.upstream_errors);
+                    return false;
+                }
+                if io::write_all(&mut conn.stream, &mut conn.wbuf, timeouts.client_io).await.is_err() {
+                    return false;
+                }
+                conn.wbuf.clear();
+                bump(&worker.counters.proxied);
+                return keep_alive;
+            }
+            Err(_) => {
+                bump(&worker.counters.upstream_errors);
+                return false;
+            }
+        }
+    }
+    bump(&worker.counters.proxied);
+    if !upstream_closes && up.rbuf.is_empty() && request_body.is_done() {
+        let settings_pool = &settings.pool;
+        worker.pool.borrow_mut().put(endpoint.addr, up, worker.clock.now(), settings_pool.max_idle_per_endpoint);
+    }
+    keep_alive
+}
+
+async fn stream_request_body(
+    conn: &mut ClientConn,
+    up: &mut UpstreamConn,
+    pump: &mut BodyPump,
+    settings: &crate::config::Settings,
+) -> Result<(), StreamFailure> {
+    let timeouts = &settings.timeouts;
+    while !pump.is_done() {
+        let consumed = conn.consumed.min(conn.rbuf.len());
+        conn.rbuf.drain(..consumed);
+        conn.consumed = 0;
+        match io::read_more(&mut conn.stream, &mut conn.rbuf, timeouts.client_io).await {
+            Ok(_) => {}
+            Err(_) => return Err(StreamFailure::Client),
+        }
+        conn.wbuf.clear();
+        match pump.pump(&conn.rbuf, &mut conn.wbuf) {
+            Ok(used) => conn.consumed = used,
+            Err(_) => return Err(StreamFailure::Client),
+        }
+        match io::write_all(&mut up.stream, &mut conn.wbuf, timeouts.upstream_response).await {
+            Ok(()) => {}
+            Err(IoFailure::TimedOut) => return Err(StreamFailure::Upstream(UpstreamFailure::TimedOut)),
+            Err(_) => return Err(StreamFailure::Upstream(UpstreamFailure::Unavailable)),
+        }
+    }
+    Ok(())
+}
+
+async fn refuse_body(worker: &Worker, conn: &mut ClientConn, err: BodyError, settings: &crate::config::Settings) -> bool {
+    let reply = match err {
+        BodyError::Framing(e) => LocalReply::Malformed(e),
+        BodyError::Truncated => return false,
+    };
+    // Where the next request would start is unknown: answer and close.
+    conn.head.keep_alive = false;
+    respond_locally(worker, conn, &reply, settings).await;
+    false
+}
+
+async fn upstream_failed(
+    worker: &Worker,
+    conn: &mut ClientConn,
+    failure: UpstreamFailure,
+    request_body: &BodyPump,
+    settings: &crate::config::Settings,
+) -> bool {
+    bump(&worker.counters.upstream_errors);
+    let reply = match failure {
+        UpstreamFailure::TimedOut => LocalReply::UpstreamTimeout,
+        UpstreamFailure::Invalid => LocalReply::UpstreamInvalidResponse,
+        UpstreamFailure::Unavailable | UpstreamFailure::StaleConnection => LocalReply::UpstreamUnavailable,
+    };
+    if !request_body.is_done() {
+        // The rest of the body is still on the wire: the connection cannot carry another request.
+        conn.head.keep_alive = false;
+    }
+    respond_locally(worker, conn, &reply, settings).await
+}

@@ -1,0 +1,112 @@
+//! The immutable table every core serves: APIs, routes, upstream clusters and the reloadable settings.
+//!
+//! Data flow: the adapter (control thread) compiles API definitions and `gateway.toml` into one
+//! [`Snapshot`] off the hot path; [`crate::publish`] hands it to every core, which keeps its own
+//! cached copy and swaps it between requests. Nothing in here is mutated after construction; per-core
+//! mutable state (pools, round-robin cursors, later rate-limit buckets) lives in the worker and is
+//! keyed by the stable ids defined here, so it carries over from one snapshot to the next.
+//!
+//! This module holds data only: it does no I/O and knows nothing about sockets or runtimes.
+
+use std::net::SocketAddr;
+
+use turnpike_policy::BuiltinPolicy;
+
+use crate::config::Settings;
+use crate::router::Router;
+
+/// Stable identity of an API across snapshots (derived from name + version + vhost).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ApiId(pub u64);
+
+/// Stable identity of an upstream cluster across snapshots (derived from its endpoints).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClusterId(pub u64);
+
+/// Index of an API in [`Snapshot::apis`] (valid only within one snapshot).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ApiIndex(pub u32);
+
+/// Index of a route in [`Snapshot::routes`] (valid only within one snapshot).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RouteIndex(pub u32);
+
+/// Index of a cluster in [`Snapshot::clusters`] (valid only within one snapshot).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ClusterIndex(pub u32);
+
+/// One deployed API: a base path (context + version) on an optional virtual host.
+#[derive(Debug, Clone)]
+pub struct Api {
+    pub id: ApiId,
+    pub name: String,
+    pub version: String,
+    /// Base path the API is served under, e.g. `/petstore/v1` (no trailing slash; `""` never).
+    pub base_path: String,
+    /// Virtual host the API is bound to (lower case, no port); `None` matches any host.
+    pub vhost: Option<String>,
+}
+
+/// One resource + method set of an API, and where its traffic goes.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub api: ApiIndex,
+    /// Resource path template as written in the definition, e.g. `/pets/{petId}`.
+    pub template: String,
+    /// Upper-case methods this route serves, e.g. `["GET", "POST"]`.
+    pub methods: Vec<String>,
+    /// Cluster for production traffic.
+    pub production: ClusterIndex,
+    /// Cluster for sandbox traffic (chosen by key type once security lands).
+    pub sandbox: Option<ClusterIndex>,
+    /// Policies applied to this route, in order.
+    pub policies: Vec<BuiltinPolicy>,
+}
+
+/// A set of endpoints that traffic is balanced over (round-robin per core).
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    pub id: ClusterId,
+    pub endpoints: Vec<Endpoint>,
+}
+
+/// One backend address. Resolved at compile time, off the hot path.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Endpoint {
+    /// Resolved socket address.
+    pub addr: SocketAddr,
+    /// Value for the upstream `Host` header (`host[:port]` as written in the URL).
+    pub authority: String,
+    /// Path prefix of the endpoint URL with no trailing slash (`""` for `http://host:port`). The request
+    /// path after the API base path is appended to it.
+    pub base_path: String,
+}
+
+/// Everything a core needs to serve requests; immutable once built.
+#[derive(Debug)]
+pub struct Snapshot {
+    /// Version assigned at publication (monotonic, starts at 1).
+    pub version: u64,
+    pub apis: Vec<Api>,
+    pub routes: Vec<Route>,
+    pub clusters: Vec<Cluster>,
+    pub router: Router,
+    pub settings: Settings,
+}
+
+impl Snapshot {
+    /// The API at `index`, if valid.
+    pub fn api(&self, index: ApiIndex) -> Option<&Api> {
+        self.apis.get(index.0 as usize)
+    }
+
+    /// The route at `index`, if valid.
+    pub fn route(&self, index: RouteIndex) -> Option<&Route> {
+        self.routes.get(index.0 as usize)
+    }
+
+    /// The cluster at `index`, if valid.
+    pub fn cluster(&self, index: ClusterIndex) -> Option<&Cluster> {
+        self.clusters.get(index.0 as usize)
+    }
+}

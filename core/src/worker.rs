@@ -1,0 +1,163 @@
+//! One worker = one core: its runtime, its `SO_REUSEPORT` listener, its connections, upstream pool,
+//! balancer, counters, clock and its cached copy of the current snapshot.
+//!
+//! The accept loop spawns one task per client connection (`conn::h1::serve`). A control task
+//! applies messages from the control thread between requests: a new snapshot replaces the cached
+//! one (requests in flight keep the `Rc` they started with), shutdown raises the stop signal. On
+//! shutdown the listener closes first, then the worker waits for open connections to finish, up to
+//! the grace period of the snapshot it serves.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::clock::Clock;
+use crate::control::{ControlMessage, ControlReceiver, Published};
+use crate::counters::{bump, drop_one, WorkerCounters};
+use crate::request_id::RequestIds;
+use crate::runtime::{self, TcpListener};
+use crate::shutdown::ShutdownSignal;
+use crate::snapshot::Snapshot;
+use crate::upstream::{Balancer, Pool};
+
+/// The snapshot a core serves, as cached by that core (cloning the `Rc` is not atomic).
+pub type Table = Rc<Arc<Snapshot>>;
+
+/// Per-core state shared by the tasks of one worker.
+#[derive(Debug)]
+pub struct Worker {
+    pub index: usize,
+    table: RefCell<Table>,
+    pub pool: RefCell<Pool>,
+    pub balancer: RefCell<Balancer>,
+    pub counters: Arc<WorkerCounters>,
+    pub clock: Clock,
+    pub shutdown: ShutdownSignal,
+    pub request_ids: RefCell<RequestIds>,
+    open_connections: Cell<usize>,
+}
+
+impl Worker {
+    /// A worker serving `snapshot`.
+    pub fn new(index: usize, snapshot: Arc<Snapshot>, counters: Arc<WorkerCounters>) -> Self {
+        counters.snapshot_version.store(snapshot.version, std::sync::atomic::Ordering::Release);
+        Self {
+            index,
+            table: RefCell::new(Rc::new(snapshot)),
+            pool: RefCell::new(Pool::default()),
+            balancer: RefCell::new(Balancer::default()),
+            counters,
+            clock: Clock::System,
+            shutdown: ShutdownSignal::default(),
+            request_ids: RefCell::new(RequestIds::new()),
+            open_connections: Cell::new(0),
+        }
+    }
+
+    /// The snapshot to serve the next request with.
+    #[inline]
+    pub fn table(&self) -> Table {
+        self.table.borrow().clone()
+    }
+
+    /// Installs a newer snapshot; older or equal versions are ignored.
+    pub fn install(&self, snapshot: Arc<Snapshot>) {
+        let version = snapshot.version;
+        if version <= self.table.borrow().version {
+            return;
+        }
+        *self.table.borrow_mut() = Rc::new(snapshot);
+        self.counters.snapshot_version.store(version, std::sync::atomic::Ordering::Release);
+        tracing::debug!(worker = self.index, version, "snapshot installed");
+    }
+
+    /// Marks a client connection open; the guard marks it closed when dropped.
+    pub fn connection_opened(self: &Rc<Self>) -> ConnectionGuard {
+        self.open_connections.set(self.open_connections.get() + 1);
+        bump(&self.counters.open_connections);
+        ConnectionGuard { worker: Rc::clone(self) }
+    }
+
+    /// Client connections currently open on this core.
+    pub fn open_connections(&self) -> usize {
+        self.open_connections.get()
+    }
+}
+
+/// Keeps the open-connection count right however a connection task ends.
+#[derive(Debug)]
+pub struct ConnectionGuard {
+    worker: Rc<Worker>,
+}
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        let w = &self.worker;
+        w.open_connections.set(w.open_connections.get().saturating_sub(1));
+        drop_one(&w.counters.open_connections);
+    }
+}
+
+/// The worker's main task: accept until shutdown, then drain.
+pub async fn run(worker: Rc<Worker>, listener: TcpListener, control: ControlReceiver, published: Published) {
+    runtime::spawn(control_loop(Rc::clone(&worker), control, published));
+    runtime::spawn(pool_sweeper(Rc::clone(&worker)));
+    loop {
+        runtime::select! {
+            () = worker.shutdown.wait() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    let _ = stream.set_nodelay(true);
+                    let guard = worker.connection_opened();
+                    runtime::spawn(crate::conn::h1::serve(Rc::clone(&worker), stream, peer, guard));
+                }
+                Err(err) => {
+                    tracing::warn!(worker = worker.index, error = %err, "accept failed");
+                    // Out of descriptors or similar: back off instead of spinning.
+                    runtime::sleep(Duration::from_millis(20)).await;
+                }
+            },
+        }
+    }
+    drop(listener);
+    let grace = worker.table().settings.timeouts.shutdown_grace;
+    let deadline = std::time::Instant::now() + grace;
+    while worker.open_connections() > 0 && std::time::Instant::now() < deadline {
+        runtime::sleep(Duration::from_millis(5)).await;
+    }
+    if worker.open_connections() > 0 {
+        tracing::warn!(
+            worker = worker.index,
+            open = worker.open_connections(),
+            "shutdown grace period over; closing connections still open"
+        );
+    }
+    worker.pool.borrow_mut().clear();
+}
+
+async fn control_loop(worker: Rc<Worker>, mut control: ControlReceiver, published: Published) {
+    while let Some(message) = control.recv().await {
+        match message {
+            ControlMessage::SnapshotPublished => worker.install(published.load_full()),
+            ControlMessage::Shutdown => {
+                worker.shutdown.raise();
+                return;
+            }
+        }
+    }
+    // The control thread is gone: stop as if asked to.
+    worker.shutdown.raise();
+}
+
+async fn pool_sweeper(worker: Rc<Worker>) {
+    loop {
+        runtime::select! {
+            () = worker.shutdown.wait() => return,
+            () = runtime::sleep(Duration::from_secs(1)) => {
+                let idle_timeout = worker.table().settings.pool.idle_timeout;
+                worker.pool.borrow_mut().evict_expired(worker.clock.now(), idle_timeout);
+            }
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! Turnpike's policies: each policy is a type with named phases that reads and writes the
+//! per-request [`RequestContext`] and returns a [`Verdict`].
+//!
+//! Data flow: `core::exchange` builds the context after routing, then calls the route's policies in
+//! order: `on_request_head` for every policy, then the upstream exchange, then `on_response_head`.
+//! Policies never do I/O: a policy that needs the network (token introspection, interceptors) returns
+//! [`Verdict::Callout`] and `core` performs the call and resumes the policy. Every denial is a
+//! [`Denial`] variant, turned into a response by core's `local_reply` in one place.
+//!
+//! Built-in policies are dispatched through the [`BuiltinPolicy`] enum, not `dyn`.
+#![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)
+)]
+
+mod context;
+mod header;
+mod verdict;
+
+pub use context::{HeaderEdits, KeyType, RequestContext, RequestView, ResponseView};
+pub use header::{Direction, HeaderEdit, HeaderMediation, InvalidHeaderPolicy};
+pub use verdict::{Callout, Denial, Verdict};
+
+/// The phases a policy can act in; each has a default that lets the request continue.
+pub trait Policy {
+    /// After routing, before anything is sent upstream.
+    fn on_request_head(&self, ctx: &mut RequestContext, request: &RequestView<'_>) -> Verdict {
+        let _ = (ctx, request);
+        Verdict::Continue
+    }
+
+    /// After a callout this policy asked for has completed (`response` is its raw result).
+    fn on_callout_result(&self, ctx: &mut RequestContext, response: &[u8]) -> Verdict {
+        let _ = (ctx, response);
+        Verdict::Continue
+    }
+
+    /// After the upstream response head has been read, before it is sent to the client.
+    fn on_response_head(&self, ctx: &mut RequestContext, response: &ResponseView<'_>) -> Verdict {
+        let _ = (ctx, response);
+        Verdict::Continue
+    }
+}
+
+/// Every built-in policy; the route's policy chain is a list of these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BuiltinPolicy {
+    /// Set or remove request/response headers (WSO2 `SET_HEADER` / `REMOVE_HEADER`).
+    Headers(HeaderMediation),
+}
+
+impl Policy for BuiltinPolicy {
+    fn on_request_head(&self, ctx: &mut RequestContext, request: &RequestView<'_>) -> Verdict {
+        match self {
+            Self::Headers(p) => p.on_request_head(ctx, request),
+        }
+    }
+
+    fn on_callout_result(&self, ctx: &mut RequestContext, response: &[u8]) -> Verdict {
+        match self {
+            Self::Headers(p) => p.on_callout_result(ctx, response),
+        }
+    }
+
+    fn on_response_head(&self, ctx: &mut RequestContext, response: &ResponseView<'_>) -> Verdict {
+        match self {
+            Self::Headers(p) => p.on_response_head(ctx, response),
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! What a policy phase decides: continue, answer locally, or ask `core` to call out and resume.
+//!
+//! Denials are typed here and rendered into status + JSON body by core's `local_reply`; policies
+//! never build responses themselves.
+
+/// The outcome of one policy phase.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Go on to the next policy / phase.
+    Continue,
+    /// Stop and answer the client with this denial.
+    Respond(Denial),
+    /// Perform this call (core does the I/O), then resume the same policy with
+    /// [`crate::Policy::on_callout_result`].
+    Callout(Callout),
+}
+
+/// Why a request was refused by a policy. Each variant maps to one status and error code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Denial {
+    /// The client is not allowed to use this resource (403).
+    Forbidden { reason: String },
+    /// Credentials are missing or invalid (401).
+    Unauthenticated { reason: String },
+    /// The request is well-formed HTTP but breaks a rule of the API (400).
+    InvalidRequest { reason: String },
+}
+
+/// A network call a policy needs before it can decide (e.g. OAuth2 token introspection).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Callout {
+    /// Index of the upstream cluster in the snapshot that serves the call.
+    pub cluster: u32,
+    /// A complete HTTP/1.1 request to send, head and body.
+    pub request: Vec<u8>,
+}
