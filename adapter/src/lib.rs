@@ -1,1 +1,63 @@
-//! placeholder
+//! Turnpike's control plane: reads `gateway.toml` and a directory of WSO2 API Microgateway style
+//! API definitions (OpenAPI 3.x / Swagger 2.0 with `x-wso2-*` extensions), validates them, and
+//! compiles them into the immutable `turnpike_core::Snapshot` the data plane serves.
+//!
+//! Flow (control thread, off the request path):
+//! [`config::load`] → [`load::load_dir`] ([`openapi::parse`] per file) → [`compile::compile`] →
+//! `turnpike_core::start` / `publish`. Every rejection is an error enum naming the file and the
+//! JSON pointer of the key at fault ([`ConfigError`], [`LoadError`], [`CompileError`]); anything
+//! accepted but not enforced yet is returned as a [`Warning`].
+//!
+//! The `turnpike` binary (`src/main.rs`) is a thin CLI over this library; it is the only place
+//! that uses `anyhow` or touches signals and process exit codes.
+#![forbid(unsafe_code)]
+
+pub mod compile;
+pub mod config;
+pub mod error;
+pub mod load;
+pub mod openapi;
+pub mod pointer;
+pub mod summary;
+
+pub use compile::compile;
+pub use config::{GatewayConfig, Overrides};
+pub use error::{CompileError, ConfigError, LoadError, Warning};
+pub use load::{load_dir, Loaded};
+pub use openapi::ApiDefinition;
+
+/// Loads every definition of `dir` and compiles it with `settings`: what `turnpike validate`
+/// does, and what `turnpike run` does before starting the core.
+pub fn build_snapshot(
+    dir: &std::path::Path,
+    settings: turnpike_core::Settings,
+) -> Result<(turnpike_core::Snapshot, Vec<Warning>), BuildError> {
+    let loaded = load_dir(dir).map_err(BuildError::Load)?;
+    let snapshot = compile(&loaded.definitions, settings).map_err(BuildError::Compile)?;
+    Ok((snapshot, loaded.warnings))
+}
+
+/// Either stage of [`build_snapshot`] failing.
+#[derive(Debug)]
+pub enum BuildError {
+    Load(LoadError),
+    Compile(CompileError),
+}
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Load(err) => err.fmt(f),
+            Self::Compile(err) => err.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Load(err) => Some(err),
+            Self::Compile(err) => Some(err),
+        }
+    }
+}

@@ -45,11 +45,21 @@ pub struct Rendered<'a> {
 impl<'a> LocalReply<'a> {
     /// The catalogue: one line per reply.
     pub fn render(&self) -> Rendered<'a> {
-        let r = |status, code, message, description| Rendered { status, code, message, description };
+        let r = |status, code, message, description| Rendered {
+            status,
+            code,
+            message,
+            description,
+        };
         match self {
             Self::Malformed(err) => {
                 let status = err.status();
-                r(status, status_code_text(status), reason_phrase(status), err.reason())
+                r(
+                    status,
+                    status_code_text(status),
+                    reason_phrase(status),
+                    err.reason(),
+                )
             }
             Self::NotFound => r(
                 404,
@@ -106,7 +116,13 @@ impl<'a> LocalReply<'a> {
     /// Writes the whole response (head and JSON body) into `out`.
     ///
     /// `close` adds `Connection: close`; `request_id` is echoed as `x-request-id` when present.
-    pub fn write(&self, out: &mut Vec<u8>, version: Version, close: bool, request_id: Option<&[u8]>) {
+    pub fn write(
+        &self,
+        out: &mut Vec<u8>,
+        version: Version,
+        close: bool,
+        request_id: Option<&[u8]>,
+    ) {
         let rendered = self.render();
         let mut body = Vec::with_capacity(160);
         body.extend_from_slice(b"{\"code\":\"");
@@ -234,9 +250,14 @@ mod tests {
 
     #[test]
     fn denial_reason_is_json_escaped() {
-        let d = Denial::Forbidden { reason: "no \"quotes\"\n here".into() };
+        let d = Denial::Forbidden {
+            reason: "no \"quotes\"\n here".into(),
+        };
         let t = text(LocalReply::Denied(&d), false);
-        assert!(t.ends_with(r#""error_description":"no \"quotes\"\n here"}"#), "{t}");
+        assert!(
+            t.ends_with(r#""error_description":"no \"quotes\"\n here"}"#),
+            "{t}"
+        );
     }
 
     /// A tiny extractor so the test does not need a JSON dependency in core.
@@ -246,8 +267,16 @@ mod tests {
         }
         pub fn parse(body: &str) -> Json {
             assert!(body.starts_with('{') && body.ends_with('}'), "{body}");
-            let code = body.split("\"code\":\"").nth(1).unwrap().split('"').next().unwrap();
-            Json { code: code.to_string() }
+            let code = body
+                .split("\"code\":\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
+            Json {
+                code: code.to_string(),
+            }
         }
     }
 }

@@ -26,8 +26,7 @@ pub use monoio::spawn;
 pub use monoio::time::Instant;
 
 /// The runtime type every worker runs: io_uring or epoll, both with timers.
-pub type Runtime =
-    monoio::FusionRuntime<TimeDriver<IoUringDriver>, TimeDriver<LegacyDriver>>;
+pub type Runtime = monoio::FusionRuntime<TimeDriver<IoUringDriver>, TimeDriver<LegacyDriver>>;
 
 /// The driver a runtime ended up with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,14 +69,23 @@ pub fn build(driver: Driver, uring_entries: u32) -> io::Result<(Runtime, DriverK
 
 fn build_uring(entries: u32) -> io::Result<Runtime> {
     if !monoio::utils::detect_uring() {
-        return Err(io::Error::new(io::ErrorKind::Unsupported, "io_uring is not supported here"));
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "io_uring is not supported here",
+        ));
     }
-    let rt = RuntimeBuilder::<IoUringDriver>::new().with_entries(entries).enable_timer().build()?;
+    let rt = RuntimeBuilder::<IoUringDriver>::new()
+        .with_entries(entries)
+        .enable_timer()
+        .build()?;
     Ok(rt.into())
 }
 
 fn build_epoll(entries: u32) -> io::Result<Runtime> {
-    let rt = RuntimeBuilder::<LegacyDriver>::new().with_entries(entries).enable_timer().build()?;
+    let rt = RuntimeBuilder::<LegacyDriver>::new()
+        .with_entries(entries)
+        .enable_timer()
+        .build()?;
     Ok(rt.into())
 }
 

@@ -79,9 +79,10 @@ fn upload(chunked: bool) {
     let mut w = c.stream().try_clone().expect("clone");
     let writer = std::thread::spawn(move || write_pattern(&mut w, SIZE, chunked));
     let r = c.read_response();
-    writer.join().expect("writer thread").expect("upload write failed");
     let peak = sampler.finish();
+    // Status first: an early error reply would also make the writer fail with EPIPE.
     assert_eq!(r.status, 200, "{}", r.describe());
+    writer.join().expect("writer thread").expect("upload write failed");
     let want = Digest::of_pattern(SIZE);
     assert_eq!(r.json()["body_digest"], want.to_text(), "backend got a different body");
     assert_eq!(b.single_request().chunked, chunked);

@@ -32,7 +32,12 @@ enum HeadWait {
 }
 
 /// Serves one client connection until it closes.
-pub async fn serve(worker: Rc<Worker>, stream: TcpStream, peer: SocketAddr, _guard: ConnectionGuard) {
+pub async fn serve(
+    worker: Rc<Worker>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    _guard: ConnectionGuard,
+) {
     let mut conn = ClientConn::new(stream, peer);
     let mut first = true;
     loop {
@@ -55,9 +60,15 @@ pub async fn serve(worker: Rc<Worker>, stream: TcpStream, peer: SocketAddr, _gua
     }
 }
 
-async fn wait_for_head(worker: &Worker, conn: &mut ClientConn, settings: &Settings, first: bool) -> HeadWait {
+async fn wait_for_head(
+    worker: &Worker,
+    conn: &mut ClientConn,
+    settings: &Settings,
+    first: bool,
+) -> HeadWait {
     let timeouts = &settings.timeouts;
-    let mut deadline = (first || !conn.rbuf.is_empty()).then(|| Instant::now() + timeouts.request_head);
+    let mut deadline =
+        (first || !conn.rbuf.is_empty()).then(|| Instant::now() + timeouts.request_head);
     loop {
         if !conn.rbuf.is_empty() {
             match parse_request(&conn.rbuf, &settings.limits, &mut conn.head) {
@@ -101,10 +112,24 @@ async fn wait_for_head(worker: &Worker, conn: &mut ClientConn, settings: &Settin
 }
 
 /// Writes a local reply that ends the connection.
-pub async fn send_reply_and_close(worker: &Worker, conn: &mut ClientConn, reply: &LocalReply<'_>, settings: &Settings) {
+pub async fn send_reply_and_close(
+    worker: &Worker,
+    conn: &mut ClientConn,
+    reply: &LocalReply<'_>,
+    settings: &Settings,
+) {
     bump(&worker.counters.local_replies);
     conn.wbuf.clear();
-    let version = if conn.head.version == Version::Http10 { Version::Http10 } else { Version::Http11 };
+    let version = if conn.head.version == Version::Http10 {
+        Version::Http10
+    } else {
+        Version::Http11
+    };
     reply.write(&mut conn.wbuf, version, true, None);
-    let _ = io::write_all(&mut conn.stream, &mut conn.wbuf, settings.timeouts.client_io).await;
+    let _ = io::write_all(
+        &mut conn.stream,
+        &mut conn.wbuf,
+        settings.timeouts.client_io,
+    )
+    .await;
 }

@@ -22,13 +22,18 @@ pub enum IoFailure {
 }
 
 /// Reads more bytes, appending them to `buf`; returns how many arrived.
-pub async fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>, limit: Duration) -> Result<usize, IoFailure> {
+pub async fn read_more(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    limit: Duration,
+) -> Result<usize, IoFailure> {
     if buf.capacity() - buf.len() < MIN_READ_SPACE {
         buf.reserve(MIN_READ_SPACE.max(buf.capacity()));
     }
     let owned = std::mem::take(buf);
     let (start, end) = (owned.len(), owned.capacity());
-    let Some((result, slice)) = runtime::timeout(limit, stream.read(owned.slice_mut(start..end))).await
+    let Some((result, slice)) =
+        runtime::timeout(limit, stream.read(owned.slice_mut(start..end))).await
     else {
         return Err(IoFailure::TimedOut);
     };
@@ -41,7 +46,11 @@ pub async fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>, limit: Duratio
 }
 
 /// Writes all of `buf` (which keeps its contents, so a caller may resend it).
-pub async fn write_all(stream: &mut TcpStream, buf: &mut Vec<u8>, limit: Duration) -> Result<(), IoFailure> {
+pub async fn write_all(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    limit: Duration,
+) -> Result<(), IoFailure> {
     if buf.is_empty() {
         return Ok(());
     }
@@ -68,7 +77,8 @@ pub async fn write_range(
         return Ok(());
     }
     let owned = std::mem::take(buf);
-    let Some((result, slice)) = runtime::timeout(limit, stream.write_all(owned.slice(start..end))).await
+    let Some((result, slice)) =
+        runtime::timeout(limit, stream.write_all(owned.slice(start..end))).await
     else {
         return Err(IoFailure::TimedOut);
     };

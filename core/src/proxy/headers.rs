@@ -4,7 +4,9 @@
 //! headers are rewritten by the proxy, `Host` becomes the endpoint's authority, `X-Forwarded-*`,
 //! `x-request-id` and optionally `Via` are set, and policy header edits are applied.
 
-use turnpike_http::h1::{self, is_connection_token, is_hop_by_hop, RequestHead, ResponseHead, Version};
+use turnpike_http::h1::{
+    self, is_connection_token, is_hop_by_hop, RequestHead, ResponseHead, Version,
+};
 use turnpike_policy::HeaderEdits;
 
 /// What a received header is to the proxy.
@@ -82,7 +84,6 @@ pub fn encode_request(out: &mut Vec<u8>, head: &RequestHead, buf: &[u8], up: &Up
     h1::write_header(out, b"host", up.authority);
 
     let mut forwarded_chain: Option<&[u8]> = None;
-    let mut client_request_id = false;
     for header in &head.headers {
         let name = header.name.get(buf);
         let value = header.value.get(buf);
@@ -96,23 +97,20 @@ pub fn encode_request(out: &mut Vec<u8>, head: &RequestHead, buf: &[u8], up: &Up
                 }
                 continue;
             }
-            Class::RequestId => {
-                client_request_id = true;
-                continue;
-            }
+            // The proxy's value (the client's when it was sane) is written below.
+            Class::RequestId => continue,
             Class::Forward => {}
         }
         if is_connection_token(name, &head.connection_tokens, buf) {
             continue;
         }
-        if !up.edits.request_remove.is_empty() || !up.edits.request_set.is_empty() {
-            if up.edits.drops_request_header(name) {
-                continue;
-            }
+        if (!up.edits.request_remove.is_empty() || !up.edits.request_set.is_empty())
+            && up.edits.drops_request_header(name)
+        {
+            continue;
         }
         h1::write_header(out, name, value);
     }
-    let _ = client_request_id;
     for (name, value) in &up.edits.request_set {
         h1::write_header(out, name.as_bytes(), value.as_bytes());
     }
@@ -164,7 +162,12 @@ pub struct ClientResponse<'a> {
 }
 
 /// Encodes the client response head into `out`.
-pub fn encode_response(out: &mut Vec<u8>, head: &ResponseHead, buf: &[u8], resp: &ClientResponse<'_>) {
+pub fn encode_response(
+    out: &mut Vec<u8>,
+    head: &ResponseHead,
+    buf: &[u8],
+    resp: &ClientResponse<'_>,
+) {
     h1::write_status_line(out, head.status, head.reason.get(buf), resp.version);
     let mut has_request_id = false;
     for header in &head.headers {

@@ -31,7 +31,9 @@ use crate::snapshot::{Endpoint, Route, Snapshot};
 use crate::upstream::UpstreamConn;
 use crate::worker::Worker;
 
-use headers::{encode_request, encode_response, ClientBody, ClientResponse, UpstreamBody, UpstreamRequest};
+use headers::{
+    encode_request, encode_response, ClientBody, ClientResponse, UpstreamBody, UpstreamRequest,
+};
 
 static CONTINUE_100: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
@@ -60,10 +62,14 @@ pub async fn forward(
 
     let (mut request_body, upstream_body) = match conn.head.body {
         RequestBody::None => (BodyPump::none(), UpstreamBody::None),
-        RequestBody::Length(n) => (BodyPump::length(n, OutFraming::Raw), UpstreamBody::Length(n)),
-        RequestBody::Chunked => {
-            (BodyPump::chunked(&settings.limits, OutFraming::Chunked), UpstreamBody::Chunked)
-        }
+        RequestBody::Length(n) => (
+            BodyPump::length(n, OutFraming::Raw),
+            UpstreamBody::Length(n),
+        ),
+        RequestBody::Chunked => (
+            BodyPump::chunked(&settings.limits, OutFraming::Chunked),
+            UpstreamBody::Chunked,
+        ),
     };
 
     conn.wbuf.clear();
@@ -106,7 +112,9 @@ pub async fn forward(
         .await
         {
             Ok(up) => up,
-            Err(failure) => return upstream_failed(worker, conn, failure, &request_body, settings).await,
+            Err(failure) => {
+                return upstream_failed(worker, conn, failure, &request_body, settings).await
+            }
         };
         match io::write_all(&mut up.stream, &mut conn.wbuf, timeouts.upstream_response).await {
             Ok(()) => {}
@@ -115,18 +123,33 @@ pub async fn forward(
                 continue;
             }
             Err(IoFailure::TimedOut) => {
-                return upstream_failed(worker, conn, UpstreamFailure::TimedOut, &request_body, settings)
-                    .await
+                return upstream_failed(
+                    worker,
+                    conn,
+                    UpstreamFailure::TimedOut,
+                    &request_body,
+                    settings,
+                )
+                .await
             }
             Err(_) => {
-                return upstream_failed(worker, conn, UpstreamFailure::Unavailable, &request_body, settings)
-                    .await
+                return upstream_failed(
+                    worker,
+                    conn,
+                    UpstreamFailure::Unavailable,
+                    &request_body,
+                    settings,
+                )
+                .await
             }
         }
         if !request_body.is_done() {
             if conn.head.expect_continue && client_version == Version::Http11 {
                 let mut cont = CONTINUE_100.to_vec();
-                if io::write_all(&mut conn.stream, &mut cont, timeouts.client_io).await.is_err() {
+                if io::write_all(&mut conn.stream, &mut cont, timeouts.client_io)
+                    .await
+                    .is_err()
+                {
                     return false;
                 }
             }
@@ -153,7 +176,9 @@ pub async fn forward(
                 fresh = true;
                 continue;
             }
-            Err(failure) => return upstream_failed(worker, conn, failure, &request_body, settings).await,
+            Err(failure) => {
+                return upstream_failed(worker, conn, failure, &request_body, settings).await
+            }
         }
     };
 
@@ -165,18 +190,35 @@ pub async fn forward(
             .iter()
             .map(|h| (h.name.get(&up.rbuf), h.value.get(&up.rbuf)))
             .collect();
-        let view = ResponseView { status: conn.response.status, headers: &headers };
-        let denial = route.policies.iter().find_map(|policy| match policy.on_response_head(ctx, &view) {
-            Verdict::Respond(denial) => Some(denial),
-            Verdict::Continue | Verdict::Callout(_) => None,
-        });
+        let view = ResponseView {
+            status: conn.response.status,
+            headers: &headers,
+        };
+        let denial =
+            route
+                .policies
+                .iter()
+                .find_map(|policy| match policy.on_response_head(ctx, &view) {
+                    Verdict::Respond(denial) => Some(denial),
+                    Verdict::Continue | Verdict::Callout(_) => None,
+                });
         drop(headers);
         if let Some(denial) = denial {
             return respond_locally(worker, conn, &LocalReply::Denied(&denial), settings).await;
         }
     }
 
-    relay_response(worker, conn, up, endpoint, &request_body, client_version, ctx, settings).await
+    relay_response(
+        worker,
+        conn,
+        up,
+        endpoint,
+        &request_body,
+        client_version,
+        ctx,
+        settings,
+    )
+    .await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -195,18 +237,25 @@ async fn relay_response(
     let (client_body, mut pump) = match conn.response.body {
         ResponseBody::None => (ClientBody::None, BodyPump::none()),
         ResponseBody::Length(n) => (ClientBody::Length(n), BodyPump::length(n, OutFraming::Raw)),
-        ResponseBody::Chunked if chunked_to_client => {
-            (ClientBody::Chunked, BodyPump::chunked(&settings.limits, OutFraming::Chunked))
-        }
-        ResponseBody::Chunked => {
-            (ClientBody::UntilClose, BodyPump::chunked(&settings.limits, OutFraming::Raw))
-        }
-        ResponseBody::CloseDelimited if chunked_to_client => {
-            (ClientBody::Chunked, BodyPump::until_close(OutFraming::Chunked))
-        }
-        ResponseBody::CloseDelimited => (ClientBody::UntilClose, BodyPump::until_close(OutFraming::Raw)),
+        ResponseBody::Chunked if chunked_to_client => (
+            ClientBody::Chunked,
+            BodyPump::chunked(&settings.limits, OutFraming::Chunked),
+        ),
+        ResponseBody::Chunked => (
+            ClientBody::UntilClose,
+            BodyPump::chunked(&settings.limits, OutFraming::Raw),
+        ),
+        ResponseBody::CloseDelimited if chunked_to_client => (
+            ClientBody::Chunked,
+            BodyPump::until_close(OutFraming::Chunked),
+        ),
+        ResponseBody::CloseDelimited => (
+            ClientBody::UntilClose,
+            BodyPump::until_close(OutFraming::Raw),
+        ),
     };
-    let upstream_closes = conn.response.body == ResponseBody::CloseDelimited || !conn.response.keep_alive;
+    let upstream_closes =
+        conn.response.body == ResponseBody::CloseDelimited || !conn.response.keep_alive;
     let keep_alive = conn.head.keep_alive
         && client_body != ClientBody::UntilClose
         && request_body.is_done()
@@ -241,7 +290,10 @@ async fn relay_response(
         }
         up.rbuf.drain(..start.min(up.rbuf.len()));
         start = 0;
-        if io::write_all(&mut conn.stream, &mut conn.wbuf, timeouts.client_io).await.is_err() {
+        if io::write_all(&mut conn.stream, &mut conn.wbuf, timeouts.client_io)
+            .await
+            .is_err()
+        {
             return false;
         }
         conn.wbuf.clear();
@@ -255,7 +307,10 @@ async fn relay_response(
                     bump(&worker.counters.upstream_errors);
                     return false;
                 }
-                if io::write_all(&mut conn.stream, &mut conn.wbuf, timeouts.client_io).await.is_err() {
+                if io::write_all(&mut conn.stream, &mut conn.wbuf, timeouts.client_io)
+                    .await
+                    .is_err()
+                {
                     return false;
                 }
                 conn.wbuf.clear();
@@ -271,7 +326,12 @@ async fn relay_response(
     bump(&worker.counters.proxied);
     if !upstream_closes && up.rbuf.is_empty() && request_body.is_done() {
         let settings_pool = &settings.pool;
-        worker.pool.borrow_mut().put(endpoint.addr, up, worker.clock.now(), settings_pool.max_idle_per_endpoint);
+        worker.pool.borrow_mut().put(
+            endpoint.addr,
+            up,
+            worker.clock.now(),
+            settings_pool.max_idle_per_endpoint,
+        );
     }
     keep_alive
 }
@@ -298,14 +358,21 @@ async fn stream_request_body(
         }
         match io::write_all(&mut up.stream, &mut conn.wbuf, timeouts.upstream_response).await {
             Ok(()) => {}
-            Err(IoFailure::TimedOut) => return Err(StreamFailure::Upstream(UpstreamFailure::TimedOut)),
+            Err(IoFailure::TimedOut) => {
+                return Err(StreamFailure::Upstream(UpstreamFailure::TimedOut))
+            }
             Err(_) => return Err(StreamFailure::Upstream(UpstreamFailure::Unavailable)),
         }
     }
     Ok(())
 }
 
-async fn refuse_body(worker: &Worker, conn: &mut ClientConn, err: BodyError, settings: &crate::config::Settings) -> bool {
+async fn refuse_body(
+    worker: &Worker,
+    conn: &mut ClientConn,
+    err: BodyError,
+    settings: &crate::config::Settings,
+) -> bool {
     let reply = match err {
         BodyError::Framing(e) => LocalReply::Malformed(e),
         BodyError::Truncated => return false,
@@ -327,7 +394,9 @@ async fn upstream_failed(
     let reply = match failure {
         UpstreamFailure::TimedOut => LocalReply::UpstreamTimeout,
         UpstreamFailure::Invalid => LocalReply::UpstreamInvalidResponse,
-        UpstreamFailure::Unavailable | UpstreamFailure::StaleConnection => LocalReply::UpstreamUnavailable,
+        UpstreamFailure::Unavailable | UpstreamFailure::StaleConnection => {
+            LocalReply::UpstreamUnavailable
+        }
     };
     if !request_body.is_done() {
         // The rest of the body is still on the wire: the connection cannot carry another request.

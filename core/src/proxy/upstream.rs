@@ -31,9 +31,18 @@ pub enum UpstreamFailure {
 }
 
 /// A pooled connection to `endpoint` if one is idle (and `fresh` is false), else a new one.
-pub async fn acquire(worker: &Worker, endpoint: &Endpoint, fresh: bool, connect_limit: Duration, idle_timeout: Duration) -> Result<UpstreamConn, UpstreamFailure> {
+pub async fn acquire(
+    worker: &Worker,
+    endpoint: &Endpoint,
+    fresh: bool,
+    connect_limit: Duration,
+    idle_timeout: Duration,
+) -> Result<UpstreamConn, UpstreamFailure> {
     if !fresh {
-        let pooled = worker.pool.borrow_mut().take(endpoint.addr, worker.clock.now(), idle_timeout);
+        let pooled = worker
+            .pool
+            .borrow_mut()
+            .take(endpoint.addr, worker.clock.now(), idle_timeout);
         if let Some(conn) = pooled {
             bump(&worker.counters.upstream_reuses);
             return Ok(conn);
@@ -42,7 +51,11 @@ pub async fn acquire(worker: &Worker, endpoint: &Endpoint, fresh: bool, connect_
     match runtime::connect(endpoint.addr, connect_limit).await {
         Ok(Some(stream)) => {
             bump(&worker.counters.upstream_connects);
-            Ok(UpstreamConn { stream, rbuf: Vec::with_capacity(UPSTREAM_BUF), reused: false })
+            Ok(UpstreamConn {
+                stream,
+                rbuf: Vec::with_capacity(UPSTREAM_BUF),
+                reused: false,
+            })
         }
         Ok(None) => {
             tracing::debug!(addr = %endpoint.addr, "upstream connect timed out");
@@ -91,7 +104,9 @@ pub async fn read_response_head(
             Err(IoFailure::Closed | IoFailure::Failed(_)) if nothing_yet && up.reused => {
                 return Err(UpstreamFailure::StaleConnection)
             }
-            Err(IoFailure::Closed | IoFailure::Failed(_)) => return Err(UpstreamFailure::Unavailable),
+            Err(IoFailure::Closed | IoFailure::Failed(_)) => {
+                return Err(UpstreamFailure::Unavailable)
+            }
         }
     }
 }

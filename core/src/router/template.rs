@@ -49,7 +49,10 @@ pub(super) fn parse_template(template: &str) -> Result<ParsedTemplate, RouterErr
     let Some(body) = template.strip_prefix('/') else {
         return Err(invalid("must start with '/'"));
     };
-    if let Some(bad) = template.chars().find(|c| matches!(c, '?' | '#') || c.is_ascii_control()) {
+    if let Some(bad) = template
+        .chars()
+        .find(|c| matches!(c, '?' | '#') || c.is_ascii_control())
+    {
         return Err(invalid(&format!("must not contain {bad:?}")));
     }
     if template.contains(' ') {
@@ -57,7 +60,10 @@ pub(super) fn parse_template(template: &str) -> Result<ParsedTemplate, RouterErr
     }
     // One trailing slash is tolerated and ignored; "/" itself is the root resource.
     let body = body.strip_suffix('/').unwrap_or(body);
-    let mut parsed = ParsedTemplate { segments: Vec::new(), wildcard: false };
+    let mut parsed = ParsedTemplate {
+        segments: Vec::new(),
+        wildcard: false,
+    };
     if body.is_empty() {
         return Ok(parsed);
     }
@@ -95,7 +101,9 @@ pub(super) fn parse_template(template: &str) -> Result<ParsedTemplate, RouterErr
         if part.contains(['{', '}']) {
             return Err(invalid("a parameter must span a whole segment"));
         }
-        parsed.segments.push(Segment::Literal(part.as_bytes().into()));
+        parsed
+            .segments
+            .push(Segment::Literal(part.as_bytes().into()));
     }
     Ok(parsed)
 }
@@ -148,7 +156,10 @@ mod tests {
         assert!(t.segments.is_empty() && t.wildcard);
         let t = parse_template("/").unwrap();
         assert!(t.segments.is_empty() && !t.wildcard);
-        assert_eq!(parse_template("/pets/").unwrap(), parse_template("/pets").unwrap());
+        assert_eq!(
+            parse_template("/pets/").unwrap(),
+            parse_template("/pets").unwrap()
+        );
     }
 
     #[test]
@@ -167,7 +178,10 @@ mod tests {
             "/{{a}}",
         ] {
             let err = parse_template(bad).unwrap_err();
-            assert!(matches!(err, RouterError::InvalidTemplate { .. }), "{bad}: {err:?}");
+            assert!(
+                matches!(err, RouterError::InvalidTemplate { .. }),
+                "{bad}: {err:?}"
+            );
         }
     }
 
@@ -176,9 +190,20 @@ mod tests {
         for good in ["/", "/petstore/v1", "/a"] {
             check_base_path(good).unwrap();
         }
-        for bad in ["", "petstore", "/petstore/", "/a//b", "/a/{v}", "/a?x", "/a/*"] {
+        for bad in [
+            "",
+            "petstore",
+            "/petstore/",
+            "/a//b",
+            "/a/{v}",
+            "/a?x",
+            "/a/*",
+        ] {
             let err = check_base_path(bad).unwrap_err();
-            assert!(matches!(err, RouterError::InvalidBasePath { .. }), "{bad}: {err:?}");
+            assert!(
+                matches!(err, RouterError::InvalidBasePath { .. }),
+                "{bad}: {err:?}"
+            );
         }
     }
 }

@@ -29,7 +29,11 @@ impl Balancer {
     }
 
     /// The endpoint after `current` in `cluster` (used when retrying elsewhere).
-    pub fn next_after<'c>(&mut self, cluster: &'c Cluster, current: &Endpoint) -> Option<&'c Endpoint> {
+    pub fn next_after<'c>(
+        &mut self,
+        cluster: &'c Cluster,
+        current: &Endpoint,
+    ) -> Option<&'c Endpoint> {
         let n = cluster.endpoints.len();
         let pos = cluster.endpoints.iter().position(|e| e == current)?;
         cluster.endpoints.get((pos + 1) % n.max(1))

@@ -35,7 +35,12 @@ pub struct Pool {
 
 impl Pool {
     /// An idle connection to `addr` younger than `idle_timeout`, if any (older ones are closed).
-    pub fn take(&mut self, addr: SocketAddr, now: Instant, idle_timeout: Duration) -> Option<UpstreamConn> {
+    pub fn take(
+        &mut self,
+        addr: SocketAddr,
+        now: Instant,
+        idle_timeout: Duration,
+    ) -> Option<UpstreamConn> {
         let list = self.idle.get_mut(&addr)?;
         while let Some(idle) = list.pop() {
             if now.saturating_duration_since(idle.since) < idle_timeout {
