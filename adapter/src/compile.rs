@@ -134,7 +134,8 @@ impl Clusters {
             return *index;
         }
         let index = ClusterIndex(index_u32(self.list.len()));
-        self.list.push(Cluster { id: cluster_id(&set.endpoints), endpoints: set.endpoints.clone() });
+        self.list
+            .push(Cluster { id: cluster_id(&set.endpoints), endpoints: set.endpoints.clone() });
         self.by_endpoints.insert(set.endpoints.clone(), index);
         index
     }
@@ -176,7 +177,7 @@ impl Fnv {
 mod tests {
     use super::*;
 
-    const PINNED_EMPTY_API_ID: u64 = 0;
+    const PINNED_EMPTY_API_ID: u64 = 9_354_609_568_656_401_157;
 
     #[test]
     fn ids_are_stable_and_field_separated() {

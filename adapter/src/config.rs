@@ -141,9 +141,7 @@ pub fn parse(file: &Path, text: &str) -> Result<GatewayConfig, ConfigError> {
         }
     })?;
     let top = Section { file, pointer: Pointer::root(), table: &root };
-    top.only(&[
-        "listener", "runtime", "apis", "limits", "timeouts", "upstream", "proxy", "log",
-    ])?;
+    top.only(&["listener", "runtime", "apis", "limits", "timeouts", "upstream", "proxy", "log"])?;
     let mut config = GatewayConfig { file: Some(file.to_path_buf()), ..GatewayConfig::default() };
 
     if let Some(s) = top.section("listener")? {
@@ -321,7 +319,9 @@ impl<'a> Section<'a> {
         let pointer = self.pointer.key(key);
         match self.table.get(key) {
             None => Ok(None),
-            Some(toml::Value::Table(table)) => Ok(Some(Section { file: self.file, pointer, table })),
+            Some(toml::Value::Table(table)) => {
+                Ok(Some(Section { file: self.file, pointer, table }))
+            }
             Some(other) => Err(self.invalid(&pointer, expected("a table", other))),
         }
     }
@@ -347,8 +347,9 @@ impl<'a> Section<'a> {
         match self.table.get(key) {
             None => Ok(None),
             Some(toml::Value::Integer(n)) if *n >= 0 => Ok(u64::try_from(*n).ok()),
-            Some(other) => Err(self
-                .invalid(&self.pointer.key(key), expected("a non-negative integer", other))),
+            Some(other) => {
+                Err(self.invalid(&self.pointer.key(key), expected("a non-negative integer", other)))
+            }
         }
     }
 
@@ -484,7 +485,10 @@ mod tests {
         assert_eq!(invalid_at("[nope]\n").0, "/nope");
         assert_eq!(invalid_at("listener = 1").0, "/listener");
         assert_eq!(invalid_at("[runtime]\ndriver = \"kqueue\"").0, "/runtime/driver");
-        assert_eq!(invalid_at("[proxy]\ntrusted_proxies = [\"10/8\"]").0, "/proxy/trusted_proxies/0");
+        assert_eq!(
+            invalid_at("[proxy]\ntrusted_proxies = [\"10/8\"]").0,
+            "/proxy/trusted_proxies/0"
+        );
         assert_eq!(invalid_at("[listener]\naddress = \"nohost\"").0, "/listener/address");
         assert_eq!(invalid_at("[timeouts]\nclient_io_ms = 0").0, "/timeouts/client_io_ms");
         assert_eq!(invalid_at("[limits]\nmax_headers = -1").0, "/limits/max_headers");

@@ -7,7 +7,8 @@
 //! not enforced yet is reported, never silently dropped.
 //!
 //! Nothing here formats for a particular sink: `Display` gives one line per error, ready for a
-//! terminal or a log.
+//! terminal or a log, and already includes the underlying cause (so `source()` is `None`, and an
+//! error chain printer shows it once).
 
 use std::fmt;
 use std::io;
@@ -55,14 +56,7 @@ impl fmt::Display for ConfigError {
     }
 }
 
-impl std::error::Error for ConfigError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Read { source, .. } => Some(source),
-            _ => None,
-        }
-    }
-}
+impl std::error::Error for ConfigError {}
 
 /// Why an API definition (or the directory holding them) could not be loaded.
 #[derive(Debug)]
@@ -94,14 +88,7 @@ impl fmt::Display for LoadError {
     }
 }
 
-impl std::error::Error for LoadError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::ReadDir { source, .. } | Self::Read { source, .. } => Some(source),
-            _ => None,
-        }
-    }
-}
+impl std::error::Error for LoadError {}
 
 /// Why a set of valid definitions could not be compiled into one snapshot.
 #[derive(Debug)]
@@ -129,14 +116,26 @@ impl fmt::Display for CompileError {
     }
 }
 
-impl std::error::Error for CompileError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+impl std::error::Error for CompileError {}
+
+/// Either stage of [`crate::build_snapshot`] failing.
+#[derive(Debug)]
+pub enum BuildError {
+    Load(LoadError),
+    Compile(CompileError),
+}
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Route { source, .. } => Some(source),
-            Self::Conflict { .. } => None,
+            Self::Load(err) => err.fmt(f),
+            Self::Compile(err) => err.fmt(f),
         }
     }
 }
+
+/// Transparent: the Display is the inner error's, which carries its own cause.
+impl std::error::Error for BuildError {}
 
 /// The root pointer is the empty string, which reads badly in a message.
 fn display_pointer(pointer: &str) -> &str {

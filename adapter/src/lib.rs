@@ -22,7 +22,7 @@ pub mod summary;
 
 pub use compile::compile;
 pub use config::{GatewayConfig, Overrides};
-pub use error::{CompileError, ConfigError, LoadError, Warning};
+pub use error::{BuildError, CompileError, ConfigError, LoadError, Warning};
 pub use load::{load_dir, Loaded};
 pub use openapi::ApiDefinition;
 
@@ -35,29 +35,4 @@ pub fn build_snapshot(
     let loaded = load_dir(dir).map_err(BuildError::Load)?;
     let snapshot = compile(&loaded.definitions, settings).map_err(BuildError::Compile)?;
     Ok((snapshot, loaded.warnings))
-}
-
-/// Either stage of [`build_snapshot`] failing.
-#[derive(Debug)]
-pub enum BuildError {
-    Load(LoadError),
-    Compile(CompileError),
-}
-
-impl std::fmt::Display for BuildError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Load(err) => err.fmt(f),
-            Self::Compile(err) => err.fmt(f),
-        }
-    }
-}
-
-impl std::error::Error for BuildError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Load(err) => Some(err),
-            Self::Compile(err) => Some(err),
-        }
-    }
 }

@@ -178,10 +178,10 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     let handle = turnpike_core::start(static_config.clone(), snapshot)
         .context("the gateway could not start")?;
     tracing::info!(
-        "turnpike listening on {} with {} workers (driver {:?})",
+        "turnpike listening on {} with {} workers (driver {})",
         handle.local_addr(),
         static_config.workers,
-        static_config.driver
+        driver_name(static_config.driver)
     );
     let signal = signals.forever().next();
     tracing::info!(?signal, "shutting down; draining in-flight requests");
@@ -193,7 +193,8 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
 fn validate(args: CommonArgs) -> anyhow::Result<()> {
     let config = configure(&args, Overrides::default())?;
     let (snapshot, warnings) = build_snapshot(&config.apis_dir, config.settings.clone())?;
-    let source = config.file.as_ref().map_or("built-in defaults".to_owned(), |f| f.display().to_string());
+    let source =
+        config.file.as_ref().map_or("built-in defaults".to_owned(), |f| f.display().to_string());
     println!("config: {source}");
     println!("apis:   {}", config.apis_dir.display());
     for warning in &warnings {
@@ -219,8 +220,19 @@ fn init_tracing(level: &str) -> anyhow::Result<()> {
         }
         _ => EnvFilter::try_new(level).with_context(|| format!("invalid log level {level:?}"))?,
     };
-    tracing_subscriber::fmt().with_env_filter(filter).try_init().map_err(|err| anyhow::anyhow!(err))?;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .try_init()
+        .map_err(|err| anyhow::anyhow!(err))?;
     Ok(())
+}
+
+fn driver_name(driver: Driver) -> &'static str {
+    match driver {
+        Driver::Auto => "auto",
+        Driver::Uring => "uring",
+        Driver::Epoll => "epoll",
+    }
 }
 
 fn log_warnings(warnings: &[Warning]) {

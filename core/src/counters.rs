@@ -45,19 +45,13 @@ pub struct CounterValues {
 /// Single-writer increment: only the owning core calls this.
 #[inline]
 pub fn bump(counter: &AtomicU64) {
-    counter.store(
-        counter.load(Ordering::Relaxed).wrapping_add(1),
-        Ordering::Relaxed,
-    );
+    counter.store(counter.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
 }
 
 /// Single-writer decrement: only the owning core calls this.
 #[inline]
 pub fn drop_one(counter: &AtomicU64) {
-    counter.store(
-        counter.load(Ordering::Relaxed).saturating_sub(1),
-        Ordering::Relaxed,
-    );
+    counter.store(counter.load(Ordering::Relaxed).saturating_sub(1), Ordering::Relaxed);
 }
 
 impl WorkerCounters {

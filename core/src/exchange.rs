@@ -39,13 +39,8 @@ pub async fn run(worker: &Worker, snap: &Snapshot, conn: &mut ClientConn) -> boo
     let route_index = match lookup {
         Lookup::Matched(route) => route,
         Lookup::MethodNotAllowed { allow } => {
-            return respond_locally(
-                worker,
-                conn,
-                &LocalReply::MethodNotAllowed { allow },
-                settings,
-            )
-            .await
+            return respond_locally(worker, conn, &LocalReply::MethodNotAllowed { allow }, settings)
+                .await
         }
         Lookup::NotFound => {
             return respond_locally(worker, conn, &LocalReply::NotFound, settings).await
@@ -70,11 +65,8 @@ pub async fn run(worker: &Worker, snap: &Snapshot, conn: &mut ClientConn) -> boo
     if !route.policies.is_empty() {
         let buf = &conn.rbuf;
         let head = &conn.head;
-        let headers: Vec<(&[u8], &[u8])> = head
-            .headers
-            .iter()
-            .map(|h| (h.name.get(buf), h.value.get(buf)))
-            .collect();
+        let headers: Vec<(&[u8], &[u8])> =
+            head.headers.iter().map(|h| (h.name.get(buf), h.value.get(buf))).collect();
         let view = RequestView {
             method: head.method_span.get(buf),
             path: head.path.get(buf),
@@ -109,9 +101,7 @@ pub async fn run(worker: &Worker, snap: &Snapshot, conn: &mut ClientConn) -> boo
         (turnpike_policy::KeyType::Sandbox, Some(sandbox)) => sandbox,
         _ => route.production,
     };
-    let endpoint = snap
-        .cluster(cluster_index)
-        .and_then(|c| worker.balancer.borrow_mut().pick(c));
+    let endpoint = snap.cluster(cluster_index).and_then(|c| worker.balancer.borrow_mut().pick(c));
     let Some(endpoint) = endpoint else {
         return respond_locally(worker, conn, &LocalReply::UpstreamUnavailable, settings).await;
     };
@@ -146,18 +136,11 @@ pub async fn respond_locally(
     bump(&worker.counters.local_replies);
     let keep_alive =
         conn.head.keep_alive && conn.head.body == RequestBody::None && !worker.shutdown.is_raised();
-    let version = if conn.head.version == Version::Http10 {
-        Version::Http10
-    } else {
-        Version::Http11
-    };
+    let version =
+        if conn.head.version == Version::Http10 { Version::Http10 } else { Version::Http11 };
     conn.wbuf.clear();
     reply.write(&mut conn.wbuf, version, !keep_alive, Some(&conn.request_id));
-    let written = io::write_all(
-        &mut conn.stream,
-        &mut conn.wbuf,
-        settings.timeouts.client_io,
-    )
-    .await;
+    let written =
+        io::write_all(&mut conn.stream, &mut conn.wbuf, settings.timeouts.client_io).await;
     keep_alive && written.is_ok()
 }

@@ -27,16 +27,9 @@ pub enum StartError {
     /// `workers` was 0.
     NoWorkers,
     /// A worker could not build its runtime with the requested driver.
-    Runtime {
-        worker: usize,
-        source: std::io::Error,
-    },
+    Runtime { worker: usize, source: std::io::Error },
     /// A worker could not bind the listener.
-    Bind {
-        worker: usize,
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
+    Bind { worker: usize, addr: SocketAddr, source: std::io::Error },
     /// A worker thread could not be spawned or died while starting.
     Thread { worker: usize, reason: String },
 }
@@ -48,11 +41,7 @@ impl std::fmt::Display for StartError {
             Self::Runtime { worker, source } => {
                 write!(f, "worker {worker}: cannot build the I/O runtime: {source}")
             }
-            Self::Bind {
-                worker,
-                addr,
-                source,
-            } => {
+            Self::Bind { worker, addr, source } => {
                 write!(f, "worker {worker}: cannot listen on {addr}: {source}")
             }
             Self::Thread { worker, reason } => write!(f, "worker {worker}: {reason}"),
@@ -160,12 +149,8 @@ fn spawn_worker(
     let (ready_tx, ready_rx) = mpsc::channel::<Ready>();
     let published = Arc::clone(published);
     let thread_counters = Arc::clone(&counters);
-    let (driver, entries, backlog, pin) = (
-        config.driver,
-        config.uring_entries,
-        config.backlog,
-        config.pin_workers,
-    );
+    let (driver, entries, backlog, pin) =
+        (config.driver, config.uring_entries, config.backlog, config.pin_workers);
     let thread = std::thread::Builder::new()
         .name(format!("turnpike-w{index}"))
         .spawn(move || {
@@ -177,10 +162,7 @@ fn spawn_worker(
             let (mut rt, kind) = match runtime::build(driver, entries) {
                 Ok(built) => built,
                 Err(source) => {
-                    let _ = ready_tx.send(Err(StartError::Runtime {
-                        worker: index,
-                        source,
-                    }));
+                    let _ = ready_tx.send(Err(StartError::Runtime { worker: index, source }));
                     return;
                 }
             };
@@ -188,11 +170,8 @@ fn spawn_worker(
                 let listener = match runtime::bind_listener(addr, backlog) {
                     Ok(l) => l,
                     Err(source) => {
-                        let _ = ready_tx.send(Err(StartError::Bind {
-                            worker: index,
-                            addr,
-                            source,
-                        }));
+                        let _ =
+                            ready_tx.send(Err(StartError::Bind { worker: index, addr, source }));
                         return;
                     }
                 };
@@ -202,30 +181,18 @@ fn spawn_worker(
                 worker::run(worker, listener, control_rx, published).await;
             });
         })
-        .map_err(|e| StartError::Thread {
-            worker: index,
-            reason: e.to_string(),
-        })?;
+        .map_err(|e| StartError::Thread { worker: index, reason: e.to_string() })?;
     match ready_rx.recv() {
-        Ok(Ok((bound, driver))) => Ok((
-            Started {
-                control: control_tx,
-                thread,
-                counters,
-            },
-            bound,
-            DriverInfo { driver },
-        )),
+        Ok(Ok((bound, driver))) => {
+            Ok((Started { control: control_tx, thread, counters }, bound, DriverInfo { driver }))
+        }
         Ok(Err(err)) => {
             let _ = thread.join();
             Err(err)
         }
         Err(_) => {
             let _ = thread.join();
-            Err(StartError::Thread {
-                worker: index,
-                reason: "died while starting".into(),
-            })
+            Err(StartError::Thread { worker: index, reason: "died while starting".into() })
         }
     }
 }
@@ -256,11 +223,7 @@ impl GatewayHandle {
     pub fn wait_acknowledged(&self, version: u64, limit: Duration) -> bool {
         let deadline = Instant::now() + limit;
         loop {
-            if self
-                .workers
-                .iter()
-                .all(|w| w.counters.read().snapshot_version >= version)
-            {
+            if self.workers.iter().all(|w| w.counters.read().snapshot_version >= version) {
                 return true;
             }
             if Instant::now() >= deadline {
@@ -282,11 +245,7 @@ impl GatewayHandle {
         for w in &self.workers {
             w.control.send(ControlMessage::Shutdown);
         }
-        let mut report = ShutdownReport {
-            workers: 0,
-            panicked: 0,
-            took: Duration::ZERO,
-        };
+        let mut report = ShutdownReport { workers: 0, panicked: 0, took: Duration::ZERO };
         for w in self.workers.drain(..) {
             match w.thread.join() {
                 Ok(()) => report.workers += 1,

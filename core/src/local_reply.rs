@@ -45,64 +45,40 @@ pub struct Rendered<'a> {
 impl<'a> LocalReply<'a> {
     /// The catalogue: one line per reply.
     pub fn render(&self) -> Rendered<'a> {
-        let r = |status, code, message, description| Rendered {
-            status,
-            code,
-            message,
-            description,
-        };
+        let r =
+            |status, code, message, description| Rendered { status, code, message, description };
         match self {
             Self::Malformed(err) => {
                 let status = err.status();
-                r(
-                    status,
-                    status_code_text(status),
-                    reason_phrase(status),
-                    err.reason(),
-                )
+                r(status, status_code_text(status), reason_phrase(status), err.reason())
             }
-            Self::NotFound => r(
-                404,
-                "404",
-                "Not Found",
-                "The requested resource is not available.",
-            ),
+            Self::NotFound => {
+                r(404, "404", "Not Found", "The requested resource is not available.")
+            }
             Self::MethodNotAllowed { .. } => r(
                 405,
                 "405",
                 "Method Not Allowed",
                 "The requested method is not allowed for this resource.",
             ),
-            Self::PayloadTooLarge => r(
-                413,
-                "413",
-                "Payload Too Large",
-                "The request body exceeds the allowed size.",
-            ),
-            Self::RequestTimeout => r(
-                408,
-                "408",
-                "Request Timeout",
-                "The request head was not received in time.",
-            ),
+            Self::PayloadTooLarge => {
+                r(413, "413", "Payload Too Large", "The request body exceeds the allowed size.")
+            }
+            Self::RequestTimeout => {
+                r(408, "408", "Request Timeout", "The request head was not received in time.")
+            }
             Self::UpstreamUnavailable => r(
                 503,
                 "102503",
                 "Service Unavailable",
                 "The backend service is unavailable: the connection was refused or reset.",
             ),
-            Self::UpstreamTimeout => r(
-                504,
-                "102504",
-                "Gateway Timeout",
-                "The backend service did not respond in time.",
-            ),
-            Self::UpstreamInvalidResponse => r(
-                502,
-                "102502",
-                "Bad Gateway",
-                "The backend service sent an invalid response.",
-            ),
+            Self::UpstreamTimeout => {
+                r(504, "102504", "Gateway Timeout", "The backend service did not respond in time.")
+            }
+            Self::UpstreamInvalidResponse => {
+                r(502, "102502", "Bad Gateway", "The backend service sent an invalid response.")
+            }
             Self::Denied(denial) => match denial {
                 Denial::Forbidden { reason } => r(403, "403", "Forbidden", reason.as_str()),
                 Denial::Unauthenticated { reason } => {
@@ -250,14 +226,9 @@ mod tests {
 
     #[test]
     fn denial_reason_is_json_escaped() {
-        let d = Denial::Forbidden {
-            reason: "no \"quotes\"\n here".into(),
-        };
+        let d = Denial::Forbidden { reason: "no \"quotes\"\n here".into() };
         let t = text(LocalReply::Denied(&d), false);
-        assert!(
-            t.ends_with(r#""error_description":"no \"quotes\"\n here"}"#),
-            "{t}"
-        );
+        assert!(t.ends_with(r#""error_description":"no \"quotes\"\n here"}"#), "{t}");
     }
 
     /// A tiny extractor so the test does not need a JSON dependency in core.
@@ -267,16 +238,8 @@ mod tests {
         }
         pub fn parse(body: &str) -> Json {
             assert!(body.starts_with('{') && body.ends_with('}'), "{body}");
-            let code = body
-                .split("\"code\":\"")
-                .nth(1)
-                .unwrap()
-                .split('"')
-                .next()
-                .unwrap();
-            Json {
-                code: code.to_string(),
-            }
+            let code = body.split("\"code\":\"").nth(1).unwrap().split('"').next().unwrap();
+            Json { code: code.to_string() }
         }
     }
 }

@@ -79,15 +79,9 @@ mod tests {
         assert_ne!(a, b);
         let text = std::str::from_utf8(&a).unwrap();
         let parts: Vec<&str> = text.split('-').collect();
-        assert_eq!(
-            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
-            vec![8, 4, 4, 4, 12]
-        );
+        assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), vec![8, 4, 4, 4, 12]);
         assert!(parts[2].starts_with('4'), "{text}");
-        assert!(
-            matches!(parts[3].as_bytes()[0], b'8' | b'9' | b'a' | b'b'),
-            "{text}"
-        );
+        assert!(matches!(parts[3].as_bytes()[0], b'8' | b'9' | b'a' | b'b'), "{text}");
     }
 
     #[test]

@@ -69,23 +69,14 @@ pub fn build(driver: Driver, uring_entries: u32) -> io::Result<(Runtime, DriverK
 
 fn build_uring(entries: u32) -> io::Result<Runtime> {
     if !monoio::utils::detect_uring() {
-        return Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "io_uring is not supported here",
-        ));
+        return Err(io::Error::new(io::ErrorKind::Unsupported, "io_uring is not supported here"));
     }
-    let rt = RuntimeBuilder::<IoUringDriver>::new()
-        .with_entries(entries)
-        .enable_timer()
-        .build()?;
+    let rt = RuntimeBuilder::<IoUringDriver>::new().with_entries(entries).enable_timer().build()?;
     Ok(rt.into())
 }
 
 fn build_epoll(entries: u32) -> io::Result<Runtime> {
-    let rt = RuntimeBuilder::<LegacyDriver>::new()
-        .with_entries(entries)
-        .enable_timer()
-        .build()?;
+    let rt = RuntimeBuilder::<LegacyDriver>::new().with_entries(entries).enable_timer().build()?;
     Ok(rt.into())
 }
 

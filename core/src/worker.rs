@@ -41,9 +41,7 @@ pub struct Worker {
 impl Worker {
     /// A worker serving `snapshot`.
     pub fn new(index: usize, snapshot: Arc<Snapshot>, counters: Arc<WorkerCounters>) -> Self {
-        counters
-            .snapshot_version
-            .store(snapshot.version, std::sync::atomic::Ordering::Release);
+        counters.snapshot_version.store(snapshot.version, std::sync::atomic::Ordering::Release);
         Self {
             index,
             table: RefCell::new(Rc::new(snapshot)),
@@ -70,9 +68,7 @@ impl Worker {
             return;
         }
         *self.table.borrow_mut() = Rc::new(snapshot);
-        self.counters
-            .snapshot_version
-            .store(version, std::sync::atomic::Ordering::Release);
+        self.counters.snapshot_version.store(version, std::sync::atomic::Ordering::Release);
         tracing::debug!(worker = self.index, version, "snapshot installed");
     }
 
@@ -80,9 +76,7 @@ impl Worker {
     pub fn connection_opened(self: &Rc<Self>) -> ConnectionGuard {
         self.open_connections.set(self.open_connections.get() + 1);
         bump(&self.counters.open_connections);
-        ConnectionGuard {
-            worker: Rc::clone(self),
-        }
+        ConnectionGuard { worker: Rc::clone(self) }
     }
 
     /// Client connections currently open on this core.
@@ -100,8 +94,7 @@ pub struct ConnectionGuard {
 impl Drop for ConnectionGuard {
     fn drop(&mut self) {
         let w = &self.worker;
-        w.open_connections
-            .set(w.open_connections.get().saturating_sub(1));
+        w.open_connections.set(w.open_connections.get().saturating_sub(1));
         drop_one(&w.counters.open_connections);
     }
 }

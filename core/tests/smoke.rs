@@ -29,11 +29,8 @@ fn backend() -> (SocketAddr, mpsc::Receiver<Vec<u8>>) {
                     while let Some(end) = find(&buf, b"\r\n\r\n") {
                         let head = buf[..end + 4].to_vec();
                         buf.drain(..end + 4);
-                        let line = String::from_utf8_lossy(&head)
-                            .lines()
-                            .next()
-                            .unwrap_or("")
-                            .to_string();
+                        let line =
+                            String::from_utf8_lossy(&head).lines().next().unwrap_or("").to_string();
                         let _ = tx.send(head);
                         let body = format!("{{\"saw\":\"{line}\"}}");
                         let resp = format!(
@@ -114,11 +111,7 @@ fn read_response(stream: &mut TcpStream) -> String {
             }
         }
         let n = stream.read(&mut chunk).unwrap();
-        assert!(
-            n > 0,
-            "connection closed early: {}",
-            String::from_utf8_lossy(&buf)
-        );
+        assert!(n > 0, "connection closed early: {}", String::from_utf8_lossy(&buf));
         buf.extend_from_slice(&chunk[..n]);
     }
 }
@@ -135,34 +128,25 @@ fn run_with(driver: Driver) {
     let handle = start(config, snapshot(backend_addr)).unwrap();
     let addr = handle.local_addr();
     let mut client = TcpStream::connect(addr).unwrap();
-    client
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
+    client.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
 
     client.write_all(b"GET /pets/v1/pets/7?x=1 HTTP/1.1\r\nHost: example\r\nConnection: keep-alive, X-Drop\r\nX-Drop: 1\r\n\r\n").unwrap();
     let resp = read_response(&mut client);
     assert!(resp.starts_with("HTTP/1.1 200 OK\r\n"), "{resp}");
     assert!(resp.contains("GET /backend/pets/7?x=1 HTTP/1.1"), "{resp}");
     let head = String::from_utf8(seen.recv_timeout(Duration::from_secs(5)).unwrap()).unwrap();
-    assert!(
-        head.contains(&format!("host: {backend_addr}\r\n")),
-        "{head}"
-    );
+    assert!(head.contains(&format!("host: {backend_addr}\r\n")), "{head}");
     assert!(head.contains("x-forwarded-for: 127.0.0.1\r\n"), "{head}");
     assert!(head.contains("x-forwarded-host: example\r\n"), "{head}");
     assert!(!head.to_lowercase().contains("x-drop"), "{head}");
     assert!(!head.to_lowercase().contains("connection"), "{head}");
 
     // 404 and 405, same connection.
-    client
-        .write_all(b"GET /nope HTTP/1.1\r\nHost: e\r\n\r\n")
-        .unwrap();
+    client.write_all(b"GET /nope HTTP/1.1\r\nHost: e\r\n\r\n").unwrap();
     let resp = read_response(&mut client);
     assert!(resp.starts_with("HTTP/1.1 404 "), "{resp}");
     assert!(resp.contains("\"code\":\"404\""), "{resp}");
-    client
-        .write_all(b"POST /pets/v1/pets/7 HTTP/1.1\r\nHost: e\r\n\r\n")
-        .unwrap();
+    client.write_all(b"POST /pets/v1/pets/7 HTTP/1.1\r\nHost: e\r\n\r\n").unwrap();
     let resp = read_response(&mut client);
     assert!(resp.starts_with("HTTP/1.1 405 "), "{resp}");
     assert!(resp.to_lowercase().contains("allow: get\r\n"), "{resp}");
@@ -170,9 +154,7 @@ fn run_with(driver: Driver) {
     // Republish with a new version; the next request is served by it.
     let v = handle.publish(snapshot(backend_addr));
     assert!(handle.wait_acknowledged(v, Duration::from_secs(5)));
-    client
-        .write_all(b"GET /pets/v1/pets/8 HTTP/1.1\r\nHost: e\r\n\r\n")
-        .unwrap();
+    client.write_all(b"GET /pets/v1/pets/8 HTTP/1.1\r\nHost: e\r\n\r\n").unwrap();
     assert!(read_response(&mut client).contains("/backend/pets/8"));
 
     let counters = handle.counters();
@@ -205,12 +187,8 @@ fn uring_driver_starts_where_io_uring_works() {
         Ok(handle) => {
             assert_eq!(handle.drivers(), vec![turnpike_core::DriverKind::IoUring]);
             let mut client = TcpStream::connect(handle.local_addr()).unwrap();
-            client
-                .set_read_timeout(Some(Duration::from_secs(5)))
-                .unwrap();
-            client
-                .write_all(b"GET /pets/v1/pets/1 HTTP/1.1\r\nHost: e\r\n\r\n")
-                .unwrap();
+            client.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            client.write_all(b"GET /pets/v1/pets/1 HTTP/1.1\r\nHost: e\r\n\r\n").unwrap();
             assert!(read_response(&mut client).starts_with("HTTP/1.1 200 "));
             handle.shutdown();
         }

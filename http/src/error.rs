@@ -182,9 +182,6 @@ mod tests {
             H1Error::UpgradeNotSupported.reason(),
             "protocol upgrade (e.g. WebSocket) is not supported yet"
         );
-        assert_eq!(
-            H1Error::MissingHost.to_string(),
-            "missing Host header (400)"
-        );
+        assert_eq!(H1Error::MissingHost.to_string(), "missing Host header (400)");
     }
 }

@@ -58,10 +58,7 @@ mod tests {
         assert_eq!(l.max_chunk_ext_bytes, 4096);
         assert_eq!(l.max_trailer_bytes, 16384);
         assert_eq!(l.header_slots(), 100);
-        let big = Limits {
-            max_headers: 10_000,
-            ..Limits::default()
-        };
+        let big = Limits { max_headers: 10_000, ..Limits::default() };
         assert_eq!(big.header_slots(), Limits::HEADER_CAPACITY);
     }
 }

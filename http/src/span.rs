@@ -20,10 +20,7 @@ impl Span {
     /// Span from `usize` offsets; `None` if they do not fit in `u32`.
     pub fn from_range(start: usize, end: usize) -> Option<Span> {
         let len = end.checked_sub(start)?;
-        Some(Span {
-            start: u32::try_from(start).ok()?,
-            len: u32::try_from(len).ok()?,
-        })
+        Some(Span { start: u32::try_from(start).ok()?, len: u32::try_from(len).ok()? })
     }
 
     /// The bytes this span covers in `buf`; an empty slice if it is out of range.
@@ -43,10 +40,7 @@ impl Span {
 
     /// This span moved `by` bytes later (saturating).
     pub fn shifted(&self, by: u32) -> Span {
-        Span {
-            start: self.start.saturating_add(by),
-            len: self.len,
-        }
+        Span { start: self.start.saturating_add(by), len: self.len }
     }
 }
 
@@ -74,14 +68,7 @@ mod tests {
         assert!(!s.is_empty());
         assert_eq!(Span { start: 7, len: 5 }.get(buf), b"");
         assert_eq!(Span { start: 99, len: 0 }.get(buf), b"");
-        assert_eq!(
-            Span {
-                start: u32::MAX,
-                len: u32::MAX
-            }
-            .get(buf),
-            b""
-        );
+        assert_eq!(Span { start: u32::MAX, len: u32::MAX }.get(buf), b"");
         assert!(Span::default().is_empty());
     }
 
@@ -91,9 +78,6 @@ mod tests {
         let sub = buf.get(4..5).unwrap();
         assert_eq!(span_in(buf, sub), Some(Span { start: 4, len: 1 }));
         assert_eq!(Span::from_range(3, 2), None);
-        assert_eq!(
-            Span { start: 1, len: 2 }.shifted(3),
-            Span { start: 4, len: 2 }
-        );
+        assert_eq!(Span { start: 1, len: 2 }.shifted(3), Span { start: 4, len: 2 });
     }
 }

@@ -28,10 +28,8 @@ use turnpike_http::h1::{
 };
 use turnpike_http::{H1Error, Limits};
 
-const VECTORS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/vectors/http1/llhttp_cases.json"
-);
+const VECTORS: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors/http1/llhttp_cases.json");
 
 const NO_HOST: &str = "HTTP/1.1 request without Host: 400 (RFC 9112 §3.2 MUST)";
 const ONE_EMPTY_LINE: &str =
@@ -184,11 +182,7 @@ fn drive_requests(buf: &[u8], limits: &Limits) -> Outcome {
         pos = body_start + body_len;
         messages += 1;
         if !head.keep_alive {
-            break if pos == buf.len() {
-                End::Clean
-            } else {
-                End::ClosedWithExtra
-            };
+            break if pos == buf.len() { End::Clean } else { End::ClosedWithExtra };
         }
     };
     Outcome { messages, end }
@@ -228,11 +222,7 @@ fn drive_responses(buf: &[u8], limits: &Limits, method: Method) -> Outcome {
         pos = body_start + body_len;
         messages += 1;
         if !head.keep_alive && !head.is_interim() {
-            break if pos == buf.len() {
-                End::Clean
-            } else {
-                End::ClosedWithExtra
-            };
+            break if pos == buf.len() { End::Clean } else { End::ClosedWithExtra };
         }
     };
     Outcome { messages, end }
@@ -292,11 +282,7 @@ fn load() -> Vec<Case> {
             }
             let skip_body = c["meta"]["skipBody"].as_bool().unwrap_or(false);
             Case {
-                kind: if ty.starts_with("request") {
-                    "request"
-                } else {
-                    "response"
-                },
+                kind: if ty.starts_with("request") { "request" } else { "response" },
                 title: c["title"].as_str().expect("title").to_string(),
                 llhttp_rejects: !c["llhttp_error"].is_null(),
                 ty,
@@ -361,9 +347,7 @@ fn llhttp_vectors() {
         let (v, out) = verdict(case);
         messages += out.messages;
         let lenient = case.ty.contains("lenient");
-        let row = DIVERGENCES
-            .iter()
-            .position(|(k, t, _, _)| *k == case.kind && *t == case.title);
+        let row = DIVERGENCES.iter().position(|(k, t, _, _)| *k == case.kind && *t == case.title);
         let accept_row = ACCEPTED_DESPITE_LLHTTP
             .iter()
             .position(|(k, t, _)| *k == case.kind && *t == case.title);
@@ -441,16 +425,8 @@ fn llhttp_vectors() {
         DIVERGENCES.len(),
         ACCEPTED_DESPITE_LLHTTP.len()
     );
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-    assert_eq!(
-        rejected_ok + lenient_ok + accepted_ok + diverged,
-        cases.len()
-    );
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert_eq!(rejected_ok + lenient_ok + accepted_ok + diverged, cases.len());
     // Pinned so that any change in behaviour is visible in review.
     assert_eq!(
         (cases.len(), rejected_ok, lenient_ok, accepted_ok, diverged),

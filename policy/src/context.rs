@@ -38,24 +38,14 @@ impl HeaderEdits {
 
     /// Whether the request header `name` must not be forwarded as received.
     pub fn drops_request_header(&self, name: &[u8]) -> bool {
-        self.request_remove
-            .iter()
-            .any(|r| r.as_bytes().eq_ignore_ascii_case(name))
-            || self
-                .request_set
-                .iter()
-                .any(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name))
+        self.request_remove.iter().any(|r| r.as_bytes().eq_ignore_ascii_case(name))
+            || self.request_set.iter().any(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name))
     }
 
     /// Whether the response header `name` must not be forwarded as received.
     pub fn drops_response_header(&self, name: &[u8]) -> bool {
-        self.response_remove
-            .iter()
-            .any(|r| r.as_bytes().eq_ignore_ascii_case(name))
-            || self
-                .response_set
-                .iter()
-                .any(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name))
+        self.response_remove.iter().any(|r| r.as_bytes().eq_ignore_ascii_case(name))
+            || self.response_set.iter().any(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name))
     }
 }
 
@@ -73,11 +63,7 @@ pub struct RequestContext {
 impl RequestContext {
     /// A fresh context for a request from `client_ip`.
     pub fn new(client_ip: IpAddr) -> Self {
-        Self {
-            client_ip,
-            key_type: KeyType::Production,
-            headers: HeaderEdits::default(),
-        }
+        Self { client_ip, key_type: KeyType::Production, headers: HeaderEdits::default() }
     }
 }
 

@@ -80,31 +80,23 @@ impl HeaderMediation {
                 }
             }
             normalized.push(match edit {
-                HeaderEdit::Set { name, value } => HeaderEdit::Set {
-                    name: name.to_ascii_lowercase(),
-                    value,
-                },
-                HeaderEdit::Remove { name } => HeaderEdit::Remove {
-                    name: name.to_ascii_lowercase(),
-                },
+                HeaderEdit::Set { name, value } => {
+                    HeaderEdit::Set { name: name.to_ascii_lowercase(), value }
+                }
+                HeaderEdit::Remove { name } => {
+                    HeaderEdit::Remove { name: name.to_ascii_lowercase() }
+                }
             });
         }
-        Ok(Self {
-            direction,
-            edits: normalized,
-        })
+        Ok(Self { direction, edits: normalized })
     }
 
     fn record(&self, ctx: &mut RequestContext) {
         let (set, remove) = match self.direction {
-            Direction::Request => (
-                &mut ctx.headers.request_set,
-                &mut ctx.headers.request_remove,
-            ),
-            Direction::Response => (
-                &mut ctx.headers.response_set,
-                &mut ctx.headers.response_remove,
-            ),
+            Direction::Request => (&mut ctx.headers.request_set, &mut ctx.headers.request_remove),
+            Direction::Response => {
+                (&mut ctx.headers.response_set, &mut ctx.headers.response_remove)
+            }
         };
         for edit in &self.edits {
             match edit {
@@ -143,12 +135,7 @@ mod tests {
     }
 
     fn view() -> RequestView<'static> {
-        RequestView {
-            method: b"GET",
-            path: b"/",
-            query: None,
-            headers: &[],
-        }
+        RequestView { method: b"GET", path: b"/", query: None, headers: &[] }
     }
 
     #[test]
@@ -156,26 +143,15 @@ mod tests {
         let p = HeaderMediation::new(
             Direction::Request,
             vec![
-                HeaderEdit::Set {
-                    name: "X-Env".into(),
-                    value: "prod".into(),
-                },
-                HeaderEdit::Remove {
-                    name: "X-Debug".into(),
-                },
-                HeaderEdit::Set {
-                    name: "x-env".into(),
-                    value: "stage".into(),
-                },
+                HeaderEdit::Set { name: "X-Env".into(), value: "prod".into() },
+                HeaderEdit::Remove { name: "X-Debug".into() },
+                HeaderEdit::Set { name: "x-env".into(), value: "stage".into() },
             ],
         )
         .unwrap();
         let mut c = ctx();
         assert_eq!(p.on_request_head(&mut c, &view()), Verdict::Continue);
-        assert_eq!(
-            c.headers.request_set,
-            vec![("x-env".to_string(), "stage".to_string())]
-        );
+        assert_eq!(c.headers.request_set, vec![("x-env".to_string(), "stage".to_string())]);
         assert!(c.headers.drops_request_header(b"X-DEBUG"));
         assert!(c.headers.drops_request_header(b"x-env"));
         assert!(!c.headers.drops_request_header(b"accept"));
@@ -185,9 +161,7 @@ mod tests {
     fn response_direction_records_response_edits() {
         let p = HeaderMediation::new(
             Direction::Response,
-            vec![HeaderEdit::Remove {
-                name: "Server".into(),
-            }],
+            vec![HeaderEdit::Remove { name: "Server".into() }],
         )
         .unwrap();
         let mut c = ctx();
@@ -201,20 +175,11 @@ mod tests {
         let set = |n: &str, v: &str| {
             HeaderMediation::new(
                 Direction::Request,
-                vec![HeaderEdit::Set {
-                    name: n.into(),
-                    value: v.into(),
-                }],
+                vec![HeaderEdit::Set { name: n.into(), value: v.into() }],
             )
         };
-        assert_eq!(
-            set("bad name", "v"),
-            Err(InvalidHeaderPolicy::Name("bad name".into()))
-        );
-        assert_eq!(
-            set("x", "a\r\nb: c"),
-            Err(InvalidHeaderPolicy::Value("a\r\nb: c".into()))
-        );
+        assert_eq!(set("bad name", "v"), Err(InvalidHeaderPolicy::Name("bad name".into())));
+        assert_eq!(set("x", "a\r\nb: c"), Err(InvalidHeaderPolicy::Value("a\r\nb: c".into())));
         assert_eq!(
             set("Transfer-Encoding", "chunked"),
             Err(InvalidHeaderPolicy::Reserved("Transfer-Encoding".into()))

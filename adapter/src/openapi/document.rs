@@ -61,15 +61,19 @@ impl Walker<'_> {
         value: &'v Value,
         pointer: &Pointer,
     ) -> Result<&'v Map<String, Value>, LoadError> {
-        value
-            .as_object()
-            .ok_or_else(|| self.invalid(pointer, format!("expected an object, found {}", kind(value))))
+        value.as_object().ok_or_else(|| {
+            self.invalid(pointer, format!("expected an object, found {}", kind(value)))
+        })
     }
 
-    pub(super) fn string<'v>(&self, value: &'v Value, pointer: &Pointer) -> Result<&'v str, LoadError> {
-        value
-            .as_str()
-            .ok_or_else(|| self.invalid(pointer, format!("expected a string, found {}", kind(value))))
+    pub(super) fn string<'v>(
+        &self,
+        value: &'v Value,
+        pointer: &Pointer,
+    ) -> Result<&'v str, LoadError> {
+        value.as_str().ok_or_else(|| {
+            self.invalid(pointer, format!("expected a string, found {}", kind(value)))
+        })
     }
 }
 
@@ -101,8 +105,7 @@ struct Effective {
 
 /// Walks a whole document.
 pub(super) fn parse_document(file: &Path, root: &Value) -> Result<Parsed, LoadError> {
-    let mut w =
-        Walker { file, root, warnings: Vec::new(), endpoint_cache: HashMap::new() };
+    let mut w = Walker { file, root, warnings: Vec::new(), endpoint_cache: HashMap::new() };
     let top_ptr = Pointer::root();
     let top = w.object(root, &top_ptr)?;
     let dialect = dialect(&w, top)?;
@@ -124,16 +127,20 @@ pub(super) fn parse_document(file: &Path, root: &Value) -> Result<Parsed, LoadEr
 
 fn dialect(w: &Walker<'_>, top: &Map<String, Value>) -> Result<Dialect, LoadError> {
     match (top.get("openapi"), top.get("swagger")) {
-        (Some(_), Some(_)) => {
-            Err(w.invalid(&Pointer::root().key("swagger"), "a document cannot be both openapi and swagger"))
-        }
+        (Some(_), Some(_)) => Err(w.invalid(
+            &Pointer::root().key("swagger"),
+            "a document cannot be both openapi and swagger",
+        )),
         (Some(v), None) => {
             let p = Pointer::root().key("openapi");
             let text = w.string(v, &p)?;
             if text.starts_with("3.0") || text.starts_with("3.1") {
                 Ok(Dialect::OpenApi3)
             } else {
-                Err(w.invalid(&p, format!("unsupported OpenAPI version {text:?}; expected 3.0 or 3.1")))
+                Err(w.invalid(
+                    &p,
+                    format!("unsupported OpenAPI version {text:?}; expected 3.0 or 3.1"),
+                ))
             }
         }
         (None, Some(v)) => {
@@ -154,7 +161,9 @@ fn dialect(w: &Walker<'_>, top: &Map<String, Value>) -> Result<Dialect, LoadErro
 /// `info.title` and `info.version`.
 fn info(w: &Walker<'_>, top: &Map<String, Value>) -> Result<(String, String), LoadError> {
     let p = Pointer::root().key("info");
-    let info = top.get("info").ok_or_else(|| w.invalid(&p, "missing: the API needs info.title and info.version"))?;
+    let info = top
+        .get("info")
+        .ok_or_else(|| w.invalid(&p, "missing: the API needs info.title and info.version"))?;
     let info = w.object(info, &p)?;
     let title_ptr = p.key("title");
     let title = match info.get("title") {
@@ -227,10 +236,19 @@ fn non_empty(value: &Value) -> bool {
 /// Warns about root keys that are recognised but not enforced, or unknown.
 fn scan_root_keys(w: &mut Walker<'_>, top: &Map<String, Value>, dialect: Dialect) {
     const COMMON: &[&str] = &["info", "paths", "tags", "externalDocs", "security"];
-    const OPENAPI3: &[&str] = &["openapi", "servers", "components", "webhooks", "jsonSchemaDialect"];
+    const OPENAPI3: &[&str] =
+        &["openapi", "servers", "components", "webhooks", "jsonSchemaDialect"];
     const SWAGGER2: &[&str] = &[
-        "swagger", "host", "basePath", "schemes", "consumes", "produces", "definitions",
-        "parameters", "responses", "securityDefinitions",
+        "swagger",
+        "host",
+        "basePath",
+        "schemes",
+        "consumes",
+        "produces",
+        "definitions",
+        "parameters",
+        "responses",
+        "securityDefinitions",
     ];
     let handled = [BASE_PATH, VHOST, PRODUCTION, SANDBOX, CATALOGUE, "x-wso2-owner"];
     let root = Pointer::root();
@@ -243,7 +261,10 @@ fn scan_root_keys(w: &mut Walker<'_>, top: &Map<String, Value>, dialect: Dialect
             continue;
         }
         let dialect_keys = if dialect == Dialect::OpenApi3 { OPENAPI3 } else { SWAGGER2 };
-        if key.starts_with("x-") || COMMON.contains(&key.as_str()) || dialect_keys.contains(&key.as_str()) {
+        if key.starts_with("x-")
+            || COMMON.contains(&key.as_str())
+            || dialect_keys.contains(&key.as_str())
+        {
             if key == "security" && non_empty(value) {
                 w.warn(&p, "security requirements are not enforced yet; the API is open");
             }
@@ -327,7 +348,11 @@ fn vhost(w: &Walker<'_>, top: &Map<String, Value>) -> Result<Option<String>, Loa
 }
 
 /// Every path item of `paths`.
-fn paths(w: &mut Walker<'_>, top: &Map<String, Value>, api: &Effective) -> Result<Vec<Resource>, LoadError> {
+fn paths(
+    w: &mut Walker<'_>,
+    top: &Map<String, Value>,
+    api: &Effective,
+) -> Result<Vec<Resource>, LoadError> {
     let p = Pointer::root().key("paths");
     let Some(paths) = top.get("paths") else {
         return Err(w.invalid(&p, "missing: the API needs at least one resource"));
@@ -340,7 +365,9 @@ fn paths(w: &mut Walker<'_>, top: &Map<String, Value>, api: &Effective) -> Resul
     for (template, item) in paths {
         let item_ptr = p.key(template);
         if !template.starts_with('/') {
-            return Err(w.invalid(&item_ptr, format!("resource path {template:?} must start with '/'")));
+            return Err(
+                w.invalid(&item_ptr, format!("resource path {template:?} must start with '/'"))
+            );
         }
         let item = w.object(item, &item_ptr)?;
         resources.push(path_item(w, template, item, &item_ptr, api)?);
@@ -360,7 +387,9 @@ fn path_item(
         let key_ptr = p.key(key);
         match key.as_str() {
             PRODUCTION | SANDBOX => {}
-            "$ref" => return Err(w.invalid(&key_ptr, "path item references ($ref) are not supported")),
+            "$ref" => {
+                return Err(w.invalid(&key_ptr, "path item references ($ref) are not supported"))
+            }
             "parameters" | "summary" | "description" | "servers" => {}
             k if Method::from_key(k).is_some() => {}
             k if k.starts_with("x-wso2-") => unhandled_extension(w, k, &key_ptr, "a path item"),
@@ -422,7 +451,8 @@ fn operation(
         }
     }
     Ok(Effective {
-        production: endpoints::declared(w, op, p, PRODUCTION)?.or_else(|| inherited.production.clone()),
+        production: endpoints::declared(w, op, p, PRODUCTION)?
+            .or_else(|| inherited.production.clone()),
         sandbox: endpoints::declared(w, op, p, SANDBOX)?.or_else(|| inherited.sandbox.clone()),
     })
 }
@@ -471,10 +501,10 @@ fn check_routing(
         return Ok(());
     };
     let resource_ptr = |template: &str| {
-        resources
-            .iter()
-            .find(|r| r.template == template)
-            .map_or_else(|| Pointer::root().key("paths"), |r| Pointer::root().key("paths").key(&r.template))
+        resources.iter().find(|r| r.template == template).map_or_else(
+            || Pointer::root().key("paths"),
+            |r| Pointer::root().key("paths").key(&r.template),
+        )
     };
     let pointer = match &err {
         RouterError::InvalidBasePath { .. } => base_ptr.clone(),

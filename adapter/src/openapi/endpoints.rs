@@ -66,7 +66,10 @@ pub(super) fn catalogue(w: &mut Walker<'_>) -> Result<(), LoadError> {
         Some(other) => {
             return Err(w.invalid(
                 &pointer,
-                format!("expected a list or map of named endpoint definitions, found {}", kind(other)),
+                format!(
+                    "expected a list or map of named endpoint definitions, found {}",
+                    kind(other)
+                ),
             ))
         }
     };
@@ -114,13 +117,14 @@ fn reference(w: &mut Walker<'_>, target: &str, p: &Pointer) -> Result<EndpointSe
     let name = unescape(name);
     let catalogue = Pointer::root().key(CATALOGUE);
     let candidates = match w.root.get(CATALOGUE) {
-        Some(Value::Array(items)) => (0..items.len()).map(|i| catalogue.index(i).key(&name)).collect(),
+        Some(Value::Array(items)) => {
+            (0..items.len()).map(|i| catalogue.index(i).key(&name)).collect()
+        }
         Some(_) => vec![catalogue.key(&name)],
         None => {
-            return Err(w.invalid(
-                p,
-                format!("refers to {target:?}, but the document has no {CATALOGUE}"),
-            ))
+            return Err(
+                w.invalid(p, format!("refers to {target:?}, but the document has no {CATALOGUE}"))
+            )
         }
     };
     candidates
@@ -153,7 +157,9 @@ fn definition(
         Some(Value::Array(urls)) if !urls.is_empty() => urls,
         Some(Value::Array(_)) => return Err(w.invalid(&urls_ptr, "must list at least one URL")),
         Some(other) => {
-            return Err(w.invalid(&urls_ptr, format!("expected a list of URLs, found {}", kind(other))))
+            return Err(
+                w.invalid(&urls_ptr, format!("expected a list of URLs, found {}", kind(other)))
+            )
         }
         None => return Err(w.invalid(&urls_ptr, "missing: an endpoint definition needs `urls`")),
     };
@@ -179,7 +185,9 @@ fn definition(
                 other => {
                     return Err(w.invalid(
                         &type_ptr,
-                        format!("unknown endpoint type {other:?}: expected http, load_balance or failover"),
+                        format!(
+                        "unknown endpoint type {other:?}: expected http, load_balance or failover"
+                    ),
                     ))
                 }
             }

@@ -40,7 +40,7 @@ pub struct ApiDefinition {
     pub base_path: String,
     /// Virtual host (`x-wso2-vhost`, lower case, no port); `None` serves any host.
     pub vhost: Option<String>,
-    /// One entry per path of the document, in document order.
+    /// One entry per path of the document, sorted by path (serde_json maps are ordered by key).
     pub resources: Vec<Resource>,
 }
 

@@ -120,16 +120,8 @@ pub async fn send_reply_and_close(
 ) {
     bump(&worker.counters.local_replies);
     conn.wbuf.clear();
-    let version = if conn.head.version == Version::Http10 {
-        Version::Http10
-    } else {
-        Version::Http11
-    };
+    let version =
+        if conn.head.version == Version::Http10 { Version::Http10 } else { Version::Http11 };
     reply.write(&mut conn.wbuf, version, true, None);
-    let _ = io::write_all(
-        &mut conn.stream,
-        &mut conn.wbuf,
-        settings.timeouts.client_io,
-    )
-    .await;
+    let _ = io::write_all(&mut conn.stream, &mut conn.wbuf, settings.timeouts.client_io).await;
 }

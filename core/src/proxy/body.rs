@@ -48,43 +48,23 @@ pub struct BodyPump {
 impl BodyPump {
     /// A body of exactly `len` bytes.
     pub fn length(len: u64, out: OutFraming) -> Self {
-        let input = if len == 0 {
-            Input::Done
-        } else {
-            Input::Length { remaining: len }
-        };
-        Self {
-            input,
-            out,
-            moved: 0,
-        }
+        let input = if len == 0 { Input::Done } else { Input::Length { remaining: len } };
+        Self { input, out, moved: 0 }
     }
 
     /// A chunked body.
     pub fn chunked(limits: &Limits, out: OutFraming) -> Self {
-        Self {
-            input: Input::Chunked(Box::new(ChunkedDecoder::new(limits))),
-            out,
-            moved: 0,
-        }
+        Self { input: Input::Chunked(Box::new(ChunkedDecoder::new(limits))), out, moved: 0 }
     }
 
     /// A body that ends when the sender closes the connection.
     pub fn until_close(out: OutFraming) -> Self {
-        Self {
-            input: Input::UntilClose,
-            out,
-            moved: 0,
-        }
+        Self { input: Input::UntilClose, out, moved: 0 }
     }
 
     /// No body.
     pub fn none() -> Self {
-        Self {
-            input: Input::Done,
-            out: OutFraming::Raw,
-            moved: 0,
-        }
+        Self { input: Input::Done, out: OutFraming::Raw, moved: 0 }
     }
 
     /// Whether the whole body has been moved (for chunked output, including the last chunk).
@@ -103,9 +83,7 @@ impl BodyPump {
         match &mut self.input {
             Input::Done => Ok(0),
             Input::Length { remaining } => {
-                let take = usize::try_from(*remaining)
-                    .unwrap_or(usize::MAX)
-                    .min(input.len());
+                let take = usize::try_from(*remaining).unwrap_or(usize::MAX).min(input.len());
                 let data = input.get(..take).unwrap_or_default();
                 write_data(self.out, data, out);
                 *remaining -= take as u64;
@@ -241,9 +219,6 @@ mod tests {
     fn bad_chunk_size_is_a_framing_error() {
         let mut pump = BodyPump::chunked(&Limits::default(), OutFraming::Chunked);
         let mut out = Vec::new();
-        assert!(matches!(
-            pump.pump(b"zz\r\n", &mut out),
-            Err(BodyError::Framing(_))
-        ));
+        assert!(matches!(pump.pump(b"zz\r\n", &mut out), Err(BodyError::Framing(_))));
     }
 }

@@ -62,14 +62,10 @@ pub async fn forward(
 
     let (mut request_body, upstream_body) = match conn.head.body {
         RequestBody::None => (BodyPump::none(), UpstreamBody::None),
-        RequestBody::Length(n) => (
-            BodyPump::length(n, OutFraming::Raw),
-            UpstreamBody::Length(n),
-        ),
-        RequestBody::Chunked => (
-            BodyPump::chunked(&settings.limits, OutFraming::Chunked),
-            UpstreamBody::Chunked,
-        ),
+        RequestBody::Length(n) => (BodyPump::length(n, OutFraming::Raw), UpstreamBody::Length(n)),
+        RequestBody::Chunked => {
+            (BodyPump::chunked(&settings.limits, OutFraming::Chunked), UpstreamBody::Chunked)
+        }
     };
 
     conn.wbuf.clear();
@@ -146,10 +142,7 @@ pub async fn forward(
         if !request_body.is_done() {
             if conn.head.expect_continue && client_version == Version::Http11 {
                 let mut cont = CONTINUE_100.to_vec();
-                if io::write_all(&mut conn.stream, &mut cont, timeouts.client_io)
-                    .await
-                    .is_err()
-                {
+                if io::write_all(&mut conn.stream, &mut cont, timeouts.client_io).await.is_err() {
                     return false;
                 }
             }
@@ -190,35 +183,19 @@ pub async fn forward(
             .iter()
             .map(|h| (h.name.get(&up.rbuf), h.value.get(&up.rbuf)))
             .collect();
-        let view = ResponseView {
-            status: conn.response.status,
-            headers: &headers,
-        };
+        let view = ResponseView { status: conn.response.status, headers: &headers };
         let denial =
-            route
-                .policies
-                .iter()
-                .find_map(|policy| match policy.on_response_head(ctx, &view) {
-                    Verdict::Respond(denial) => Some(denial),
-                    Verdict::Continue | Verdict::Callout(_) => None,
-                });
+            route.policies.iter().find_map(|policy| match policy.on_response_head(ctx, &view) {
+                Verdict::Respond(denial) => Some(denial),
+                Verdict::Continue | Verdict::Callout(_) => None,
+            });
         drop(headers);
         if let Some(denial) = denial {
             return respond_locally(worker, conn, &LocalReply::Denied(&denial), settings).await;
         }
     }
 
-    relay_response(
-        worker,
-        conn,
-        up,
-        endpoint,
-        &request_body,
-        client_version,
-        ctx,
-        settings,
-    )
-    .await
+    relay_response(worker, conn, up, endpoint, &request_body, client_version, ctx, settings).await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -237,22 +214,18 @@ async fn relay_response(
     let (client_body, mut pump) = match conn.response.body {
         ResponseBody::None => (ClientBody::None, BodyPump::none()),
         ResponseBody::Length(n) => (ClientBody::Length(n), BodyPump::length(n, OutFraming::Raw)),
-        ResponseBody::Chunked if chunked_to_client => (
-            ClientBody::Chunked,
-            BodyPump::chunked(&settings.limits, OutFraming::Chunked),
-        ),
-        ResponseBody::Chunked => (
-            ClientBody::UntilClose,
-            BodyPump::chunked(&settings.limits, OutFraming::Raw),
-        ),
-        ResponseBody::CloseDelimited if chunked_to_client => (
-            ClientBody::Chunked,
-            BodyPump::until_close(OutFraming::Chunked),
-        ),
-        ResponseBody::CloseDelimited => (
-            ClientBody::UntilClose,
-            BodyPump::until_close(OutFraming::Raw),
-        ),
+        ResponseBody::Chunked if chunked_to_client => {
+            (ClientBody::Chunked, BodyPump::chunked(&settings.limits, OutFraming::Chunked))
+        }
+        ResponseBody::Chunked => {
+            (ClientBody::UntilClose, BodyPump::chunked(&settings.limits, OutFraming::Raw))
+        }
+        ResponseBody::CloseDelimited if chunked_to_client => {
+            (ClientBody::Chunked, BodyPump::until_close(OutFraming::Chunked))
+        }
+        ResponseBody::CloseDelimited => {
+            (ClientBody::UntilClose, BodyPump::until_close(OutFraming::Raw))
+        }
     };
     let upstream_closes =
         conn.response.body == ResponseBody::CloseDelimited || !conn.response.keep_alive;
@@ -290,10 +263,7 @@ async fn relay_response(
         }
         up.rbuf.drain(..start.min(up.rbuf.len()));
         start = 0;
-        if io::write_all(&mut conn.stream, &mut conn.wbuf, timeouts.client_io)
-            .await
-            .is_err()
-        {
+        if io::write_all(&mut conn.stream, &mut conn.wbuf, timeouts.client_io).await.is_err() {
             return false;
         }
         conn.wbuf.clear();

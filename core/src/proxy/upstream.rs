@@ -39,10 +39,7 @@ pub async fn acquire(
     idle_timeout: Duration,
 ) -> Result<UpstreamConn, UpstreamFailure> {
     if !fresh {
-        let pooled = worker
-            .pool
-            .borrow_mut()
-            .take(endpoint.addr, worker.clock.now(), idle_timeout);
+        let pooled = worker.pool.borrow_mut().take(endpoint.addr, worker.clock.now(), idle_timeout);
         if let Some(conn) = pooled {
             bump(&worker.counters.upstream_reuses);
             return Ok(conn);
@@ -51,11 +48,7 @@ pub async fn acquire(
     match runtime::connect(endpoint.addr, connect_limit).await {
         Ok(Some(stream)) => {
             bump(&worker.counters.upstream_connects);
-            Ok(UpstreamConn {
-                stream,
-                rbuf: Vec::with_capacity(UPSTREAM_BUF),
-                reused: false,
-            })
+            Ok(UpstreamConn { stream, rbuf: Vec::with_capacity(UPSTREAM_BUF), reused: false })
         }
         Ok(None) => {
             tracing::debug!(addr = %endpoint.addr, "upstream connect timed out");

@@ -50,11 +50,7 @@ impl Builder {
             return Ok(());
         };
         for method in &spec.methods {
-            if leaf
-                .methods
-                .iter()
-                .any(|(m, _)| m.as_ref() == method.as_bytes())
-            {
+            if leaf.methods.iter().any(|(m, _)| m.as_ref() == method.as_bytes()) {
                 return Err(RouterError::DuplicateRoute {
                     base_path: spec.base_path.clone(),
                     template: spec.template.clone(),
@@ -70,27 +66,16 @@ impl Builder {
     /// The API for (vhost, base path), created on first use.
     fn api(&mut self, vhost: Option<String>, base_path: &str) -> ApiTree {
         let key = (vhost, base_path.to_owned());
-        if let Some(api) = self
-            .api_of
-            .get(&key)
-            .and_then(|i| self.router.apis.get(*i as usize))
-        {
+        if let Some(api) = self.api_of.get(&key).and_then(|i| self.router.apis.get(*i as usize)) {
             return *api;
         }
         let root = self.new_node();
         let base_len = if base_path == "/" { 0 } else { base_path.len() };
-        let tree = ApiTree {
-            base_len: saturating_u32(base_len),
-            root,
-        };
+        let tree = ApiTree { base_len: saturating_u32(base_len), root };
         let index = saturating_u32(self.router.apis.len());
         self.router.apis.push(tree);
         let table = match &key.0 {
-            Some(host) => self
-                .router
-                .vhosts
-                .entry(host.as_bytes().into())
-                .or_default(),
+            Some(host) => self.router.vhosts.entry(host.as_bytes().into()).or_default(),
             None => &mut self.router.any_host,
         };
         if base_len == 0 {
@@ -105,14 +90,10 @@ impl Builder {
 
     /// The child of `node` for `segment`, created on first use.
     fn child(&mut self, node: NodeId, segment: &Segment) -> NodeId {
-        let existing = self
-            .router
-            .nodes
-            .get(node as usize)
-            .and_then(|n| match segment {
-                Segment::Param => n.param,
-                Segment::Literal(lit) => n.literals.iter().find(|(l, _)| l == lit).map(|(_, c)| *c),
-            });
+        let existing = self.router.nodes.get(node as usize).and_then(|n| match segment {
+            Segment::Param => n.param,
+            Segment::Literal(lit) => n.literals.iter().find(|(l, _)| l == lit).map(|(_, c)| *c),
+        });
         if let Some(child) = existing {
             return child;
         }
@@ -138,17 +119,9 @@ impl Builder {
         let Some(n) = self.router.nodes.get_mut(node as usize) else {
             return Ok(fresh);
         };
-        let slot = if wildcard {
-            &mut n.wildcard
-        } else {
-            &mut n.exact
-        };
+        let slot = if wildcard { &mut n.wildcard } else { &mut n.exact };
         if let Some(existing) = *slot {
-            let first = self
-                .router
-                .leaves
-                .get(existing as usize)
-                .map(|l| &l.template);
+            let first = self.router.leaves.get(existing as usize).map(|l| &l.template);
             return match first {
                 Some(first) if *first != spec.template => Err(RouterError::AmbiguousTemplates {
                     base_path: spec.base_path.clone(),
@@ -188,11 +161,8 @@ impl Builder {
             node.literals.sort_by(|a, b| a.0.cmp(&b.0));
         }
         for leaf in &mut self.router.leaves {
-            let names: Vec<&str> = leaf
-                .methods
-                .iter()
-                .filter_map(|(m, _)| std::str::from_utf8(m).ok())
-                .collect();
+            let names: Vec<&str> =
+                leaf.methods.iter().filter_map(|(m, _)| std::str::from_utf8(m).ok()).collect();
             leaf.allow = names.join(", ");
         }
         self.router

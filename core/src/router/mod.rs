@@ -55,18 +55,10 @@ pub struct RouteSpec {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RouterError {
     /// Two routes of the same API and template claim the same method.
-    DuplicateRoute {
-        base_path: String,
-        template: String,
-        method: String,
-    },
+    DuplicateRoute { base_path: String, template: String, method: String },
     /// Two different templates of one API match exactly the same paths (e.g. `/pets/{id}` and
     /// `/pets/{petId}`, or `/pets` and `/pets/`).
-    AmbiguousTemplates {
-        base_path: String,
-        first: String,
-        second: String,
-    },
+    AmbiguousTemplates { base_path: String, first: String, second: String },
     /// A template is not a valid path template.
     InvalidTemplate { template: String, reason: String },
     /// A base path is not a valid API base path.
@@ -76,19 +68,11 @@ pub enum RouterError {
 impl fmt::Display for RouterError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::DuplicateRoute {
-                base_path,
-                template,
-                method,
-            } => write!(
+            Self::DuplicateRoute { base_path, template, method } => write!(
                 f,
                 "method {method} of resource {template:?} is defined twice in API {base_path:?}"
             ),
-            Self::AmbiguousTemplates {
-                base_path,
-                first,
-                second,
-            } => write!(
+            Self::AmbiguousTemplates { base_path, first, second } => write!(
                 f,
                 "resources {first:?} and {second:?} of API {base_path:?} match the same paths"
             ),
@@ -241,19 +225,12 @@ impl Router {
         let Some(api) = self.find_api(host, path) else {
             return Lookup::NotFound;
         };
-        let mut walk = Walk {
-            path,
-            method,
-            path_match: None,
-        };
+        let mut walk = Walk { path, method, path_match: None };
         if let Some(route) = self.walk(&mut walk, api.root, api.base_len as usize, params) {
             return Lookup::Matched(route);
         }
         params.clear();
-        match walk
-            .path_match
-            .and_then(|leaf| self.leaves.get(leaf as usize))
-        {
+        match walk.path_match.and_then(|leaf| self.leaves.get(leaf as usize)) {
             Some(leaf) => Lookup::MethodNotAllowed { allow: &leaf.allow },
             None => Lookup::NotFound,
         }
@@ -263,9 +240,7 @@ impl Router {
     /// can strip it: 12 for `/petstore/v1`, 0 for the root base path `/` (the whole path is kept).
     /// 0 for an unknown route.
     pub fn base_path_len(&self, route: RouteIndex) -> usize {
-        self.route_base_len
-            .get(route.0 as usize)
-            .map_or(0, |len| *len as usize)
+        self.route_base_len.get(route.0 as usize).map_or(0, |len| *len as usize)
     }
 
     /// Picks the API: the request host's table first, then the host-less one.
@@ -293,23 +268,14 @@ impl Router {
         let node = self.nodes.get(node as usize)?;
         let rest = walk.path.get(pos..)?;
         if rest.is_empty() || rest == b"/" {
-            return self
-                .serve(walk, node.exact)
-                .or_else(|| self.serve(walk, node.wildcard));
+            return self.serve(walk, node.exact).or_else(|| self.serve(walk, node.wildcard));
         }
         let seg_start = pos + 1;
-        let seg_len = rest
-            .get(1..)?
-            .iter()
-            .position(|b| *b == b'/')
-            .unwrap_or(rest.len() - 1);
+        let seg_len = rest.get(1..)?.iter().position(|b| *b == b'/').unwrap_or(rest.len() - 1);
         let seg_end = seg_start + seg_len;
         let segment = walk.path.get(seg_start..seg_end)?;
         if !segment.is_empty() {
-            if let Ok(i) = node
-                .literals
-                .binary_search_by(|(lit, _)| lit.as_ref().cmp(segment))
-            {
+            if let Ok(i) = node.literals.binary_search_by(|(lit, _)| lit.as_ref().cmp(segment)) {
                 let child = node.literals.get(i)?.1;
                 if let Some(route) = self.walk(walk, child, seg_end, params) {
                     return Some(route);

@@ -24,13 +24,7 @@ fn petstore() -> Router {
         spec(None, "/petstore/v1", "/pets", &["GET", "POST"], 0),
         spec(None, "/petstore/v1", "/pets/{petId}", &["GET", "DELETE"], 1),
         spec(None, "/petstore/v1", "/pets/mine", &["GET"], 2),
-        spec(
-            None,
-            "/petstore/v1",
-            "/pets/{petId}/toys/{toyId}",
-            &["GET"],
-            3,
-        ),
+        spec(None, "/petstore/v1", "/pets/{petId}/toys/{toyId}", &["GET"], 3),
         spec(None, "/petstore/v1", "/store/*", &["GET"], 4),
         spec(None, "/petstore/v1", "/", &["GET"], 5),
         spec(None, "/petstore/v10", "/pets", &["GET"], 6),
@@ -50,12 +44,8 @@ fn find_host<'r>(
     path: &str,
 ) -> (Lookup<'r>, Vec<String>) {
     let mut params = vec![(99, 99)];
-    let found = router.lookup(
-        host.map(str::as_bytes),
-        method.as_bytes(),
-        path.as_bytes(),
-        &mut params,
-    );
+    let found =
+        router.lookup(host.map(str::as_bytes), method.as_bytes(), path.as_bytes(), &mut params);
     let captured = params
         .iter()
         .map(|(s, e)| path.get(*s as usize..*e as usize).unwrap().to_owned())
@@ -86,10 +76,7 @@ fn empty_remainder_is_the_root_resource() {
     let r = petstore();
     assert_eq!(find(&r, "GET", "/petstore/v1").0, matched(5));
     assert_eq!(find(&r, "GET", "/petstore/v1/").0, matched(5));
-    assert_eq!(
-        find(&r, "POST", "/petstore/v1").0,
-        Lookup::MethodNotAllowed { allow: "GET" }
-    );
+    assert_eq!(find(&r, "POST", "/petstore/v1").0, Lookup::MethodNotAllowed { allow: "GET" });
     // /petstore/v10 has no root resource.
     assert_eq!(find(&r, "GET", "/petstore/v10").0, Lookup::NotFound);
 }
@@ -115,10 +102,7 @@ fn literal_beats_param_and_param_needs_a_non_empty_segment() {
     let (found, params) = find(&r, "GET", "/petstore/v1/pets/mine");
     assert_eq!(found, matched(2));
     assert!(params.is_empty());
-    assert_eq!(
-        find(&r, "GET", "/petstore/v1/pets//toys/x").0,
-        Lookup::NotFound
-    );
+    assert_eq!(find(&r, "GET", "/petstore/v1/pets//toys/x").0, Lookup::NotFound);
     assert_eq!(find(&r, "GET", "/petstore/v1/pets/1/2").0, Lookup::NotFound);
 }
 
@@ -144,19 +128,9 @@ fn method_not_allowed_lists_the_union_of_methods() {
     .unwrap();
     assert_eq!(find(&r, "POST", "/a/x").0, matched(1));
     assert_eq!(find(&r, "HEAD", "/a/x").0, matched(0));
-    assert_eq!(
-        find(&r, "PUT", "/a/x").0,
-        Lookup::MethodNotAllowed {
-            allow: "GET, HEAD, POST"
-        }
-    );
+    assert_eq!(find(&r, "PUT", "/a/x").0, Lookup::MethodNotAllowed { allow: "GET, HEAD, POST" });
     // Method comparison is exact bytes.
-    assert_eq!(
-        find(&r, "get", "/a/x").0,
-        Lookup::MethodNotAllowed {
-            allow: "GET, HEAD, POST"
-        }
-    );
+    assert_eq!(find(&r, "get", "/a/x").0, Lookup::MethodNotAllowed { allow: "GET, HEAD, POST" });
 }
 
 #[test]
@@ -186,10 +160,7 @@ fn root_wildcard_catches_everything_in_the_api() {
     assert_eq!(find(&r, "GET", "/echo/v1").0, matched(0));
     assert_eq!(find(&r, "GET", "/echo/v1/").0, matched(0));
     assert_eq!(find(&r, "POST", "/echo/v1/a/b?c").0, matched(0));
-    assert_eq!(
-        find(&r, "PUT", "/echo/v1/a").0,
-        Lookup::MethodNotAllowed { allow: "GET, POST" }
-    );
+    assert_eq!(find(&r, "PUT", "/echo/v1/a").0, Lookup::MethodNotAllowed { allow: "GET, POST" });
     assert_eq!(r.base_path_len(RouteIndex(0)), "/echo/v1".len());
 }
 
@@ -232,38 +203,20 @@ fn vhost_routes_are_preferred_over_hostless_ones() {
         spec(Some("Internal.Example.com"), "/shop", "/items", &["GET"], 3),
     ])
     .unwrap();
-    assert_eq!(
-        find_host(&r, Some("api.example.com"), "GET", "/shop/items").0,
-        matched(0)
-    );
-    assert_eq!(
-        find_host(&r, Some("API.Example.COM:9090"), "GET", "/shop/items").0,
-        matched(0)
-    );
-    assert_eq!(
-        find_host(&r, Some("internal.example.com"), "GET", "/shop/items").0,
-        matched(3)
-    );
-    assert_eq!(
-        find_host(&r, Some("other.example.com"), "GET", "/shop/items").0,
-        matched(1)
-    );
+    assert_eq!(find_host(&r, Some("api.example.com"), "GET", "/shop/items").0, matched(0));
+    assert_eq!(find_host(&r, Some("API.Example.COM:9090"), "GET", "/shop/items").0, matched(0));
+    assert_eq!(find_host(&r, Some("internal.example.com"), "GET", "/shop/items").0, matched(3));
+    assert_eq!(find_host(&r, Some("other.example.com"), "GET", "/shop/items").0, matched(1));
     assert_eq!(find_host(&r, None, "GET", "/shop/items").0, matched(1));
     // Host has no API for this base path: host-less APIs are tried.
-    assert_eq!(
-        find_host(&r, Some("api.example.com"), "GET", "/other/items").0,
-        matched(2)
-    );
+    assert_eq!(find_host(&r, Some("api.example.com"), "GET", "/other/items").0, matched(2));
 }
 
 #[test]
 fn vhost_only_apis_do_not_match_other_hosts() {
     let r = Router::build(vec![spec(Some("a.test"), "/x", "/y", &["GET"], 0)]).unwrap();
     assert_eq!(find_host(&r, Some("a.test"), "GET", "/x/y").0, matched(0));
-    assert_eq!(
-        find_host(&r, Some("b.test"), "GET", "/x/y").0,
-        Lookup::NotFound
-    );
+    assert_eq!(find_host(&r, Some("b.test"), "GET", "/x/y").0, Lookup::NotFound);
     assert_eq!(find_host(&r, None, "GET", "/x/y").0, Lookup::NotFound);
 }
 
@@ -280,10 +233,7 @@ fn empty_router_finds_nothing() {
 fn params_are_cleared_on_miss() {
     let r = petstore();
     let mut params = vec![(1, 2), (3, 4)];
-    assert_eq!(
-        r.lookup(None, b"GET", b"/nope", &mut params),
-        Lookup::NotFound
-    );
+    assert_eq!(r.lookup(None, b"GET", b"/nope", &mut params), Lookup::NotFound);
     assert!(params.is_empty());
     params.push((5, 6));
     assert_eq!(
@@ -373,10 +323,7 @@ fn many_apis_route_independently() {
     let (found, params) = find(&r, "GET", "/api57/v1/res13/abc/sub");
     assert_eq!(found, matched(57 * 20 + 13));
     assert_eq!(params, vec!["abc"]);
-    assert_eq!(
-        find(&r, "GET", "/api5/v1/res13/abc/sub").0,
-        matched(5 * 20 + 13)
-    );
+    assert_eq!(find(&r, "GET", "/api5/v1/res13/abc/sub").0, matched(5 * 20 + 13));
     assert_eq!(find(&r, "GET", "/api100/v1/res1/a/sub").0, Lookup::NotFound);
 }
 

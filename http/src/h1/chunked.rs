@@ -123,11 +123,7 @@ impl ChunkedDecoder {
         let mut pos = 0usize;
         loop {
             if self.state == State::Done {
-                return Ok(ChunkStep {
-                    consumed: pos,
-                    data: None,
-                    done: true,
-                });
+                return Ok(ChunkStep { consumed: pos, data: None, done: true });
             }
             if let State::Data { remaining } = self.state {
                 let avail = input.len().saturating_sub(pos);
@@ -136,11 +132,8 @@ impl ChunkedDecoder {
                 }
                 let take = usize::try_from(remaining).unwrap_or(usize::MAX).min(avail);
                 let left = remaining - take as u64;
-                self.state = if left == 0 {
-                    State::DataCr
-                } else {
-                    State::Data { remaining: left }
-                };
+                self.state =
+                    if left == 0 { State::DataCr } else { State::Data { remaining: left } };
                 return Ok(ChunkStep {
                     consumed: pos + take,
                     data: Some(pos..pos + take),
@@ -151,11 +144,7 @@ impl ChunkedDecoder {
             self.state = self.step(b)?;
             pos += 1;
         }
-        Ok(ChunkStep {
-            consumed: pos,
-            data: None,
-            done: false,
-        })
+        Ok(ChunkStep { consumed: pos, data: None, done: false })
     }
 
     /// One framing byte.
@@ -169,10 +158,7 @@ impl ChunkedDecoder {
                         return Err(H1Error::ChunkSizeOverflow);
                     }
                     let d = hex_value(b);
-                    Size {
-                        size: (size << 4) | d,
-                        digits: digits + 1,
-                    }
+                    Size { size: (size << 4) | d, digits: digits + 1 }
                 }
                 _ if digits == 0 => return Err(H1Error::InvalidChunkSize),
                 b'\r' => SizeLf { size },

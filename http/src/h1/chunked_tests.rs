@@ -54,10 +54,7 @@ fn every_split_point() {
     }
     // byte by byte
     let cuts: Vec<usize> = (1..BODY.len()).collect();
-    assert_eq!(
-        decode_split(BODY, &cuts, &Limits::default()),
-        Ok((b"hello world".to_vec(), true))
-    );
+    assert_eq!(decode_split(BODY, &cuts, &Limits::default()), Ok((b"hello world".to_vec(), true)));
 }
 
 #[test]
@@ -65,65 +62,30 @@ fn done_stops_consuming() {
     let mut d = ChunkedDecoder::new(&Limits::default());
     let input = b"0\r\n\r\nGET / HTTP/1.1";
     let s = d.decode(input).unwrap();
-    assert_eq!(
-        s,
-        ChunkStep {
-            consumed: 5,
-            data: None,
-            done: true
-        }
-    );
+    assert_eq!(s, ChunkStep { consumed: 5, data: None, done: true });
 }
 
 #[test]
 fn needs_more() {
     let mut d = ChunkedDecoder::new(&Limits::default());
-    assert_eq!(
-        d.decode(b"").unwrap(),
-        ChunkStep {
-            consumed: 0,
-            data: None,
-            done: false
-        }
-    );
+    assert_eq!(d.decode(b"").unwrap(), ChunkStep { consumed: 0, data: None, done: false });
     assert_eq!(d.decode(b"a").unwrap().consumed, 1);
     assert!(!d.is_done());
 }
 
 #[test]
 fn sizes() {
-    assert_eq!(
-        decode(b"A\r\n0123456789\r\n000\r\n\r\n").unwrap().0,
-        b"0123456789"
-    );
+    assert_eq!(decode(b"A\r\n0123456789\r\n000\r\n\r\n").unwrap().0, b"0123456789");
     assert_eq!(decode(b"ffffffffffffffff\r\n").map(|r| r.1), Ok(false));
-    assert_eq!(
-        decode(b"00000000000000001\r\n").map(|r| r.1),
-        Err(H1Error::ChunkSizeOverflow)
-    );
-    assert_eq!(
-        decode(b"10000000000000000\r\n").map(|r| r.1),
-        Err(H1Error::ChunkSizeOverflow)
-    );
+    assert_eq!(decode(b"00000000000000001\r\n").map(|r| r.1), Err(H1Error::ChunkSizeOverflow));
+    assert_eq!(decode(b"10000000000000000\r\n").map(|r| r.1), Err(H1Error::ChunkSizeOverflow));
     assert_eq!(decode(b"\r\n").map(|r| r.1), Err(H1Error::InvalidChunkSize));
-    assert_eq!(
-        decode(b"g\r\n").map(|r| r.1),
-        Err(H1Error::InvalidChunkSize)
-    );
-    assert_eq!(
-        decode(b"-1\r\n").map(|r| r.1),
-        Err(H1Error::InvalidChunkSize)
-    );
+    assert_eq!(decode(b"g\r\n").map(|r| r.1), Err(H1Error::InvalidChunkSize));
+    assert_eq!(decode(b"-1\r\n").map(|r| r.1), Err(H1Error::InvalidChunkSize));
     assert_eq!(decode(b"1\n").map(|r| r.1), Err(H1Error::InvalidChunkSize));
     assert_eq!(decode(b"1\rx").map(|r| r.1), Err(H1Error::InvalidChunkSize));
-    assert_eq!(
-        decode(b"a \r\n").map(|r| r.1),
-        Err(H1Error::InvalidChunkSize)
-    );
-    assert_eq!(
-        decode(b"2 erf\r\n").map(|r| r.1),
-        Err(H1Error::InvalidChunkSize)
-    );
+    assert_eq!(decode(b"a \r\n").map(|r| r.1), Err(H1Error::InvalidChunkSize));
+    assert_eq!(decode(b"2 erf\r\n").map(|r| r.1), Err(H1Error::InvalidChunkSize));
 }
 
 #[test]
@@ -135,12 +97,7 @@ fn extensions() {
         b"1;a=\"b c; d\"\r\nx\r\n0\r\n\r\n",
         b"1;a=\"\\\"\"\r\nx\r\n0;last=1\r\n\r\n",
     ] {
-        assert_eq!(
-            decode(ok),
-            Ok((b"x".to_vec(), true)),
-            "{:?}",
-            String::from_utf8_lossy(ok)
-        );
+        assert_eq!(decode(ok), Ok((b"x".to_vec(), true)), "{:?}", String::from_utf8_lossy(ok));
     }
     for bad in [
         &b"1;\r\n"[..],
@@ -154,50 +111,26 @@ fn extensions() {
     ] {
         let r = decode(bad).map(|r| r.1);
         assert!(
-            matches!(
-                r,
-                Err(H1Error::InvalidChunkExtension | H1Error::InvalidChunkSize)
-            ),
+            matches!(r, Err(H1Error::InvalidChunkExtension | H1Error::InvalidChunkSize)),
             "{:?} → {r:?}",
             String::from_utf8_lossy(bad)
         );
     }
-    let limits = Limits {
-        max_chunk_ext_bytes: 8,
-        ..Limits::default()
-    };
+    let limits = Limits { max_chunk_ext_bytes: 8, ..Limits::default() };
     assert_eq!(
         decode_split(b"1;abcdefgh\r\n", &[], &limits).map(|r| r.1),
         Err(H1Error::ChunkExtensionTooLong)
     );
-    assert_eq!(
-        decode_split(b"1;abcdefg\r\nx\r\n0\r\n\r\n", &[], &limits).map(|r| r.1),
-        Ok(true)
-    );
+    assert_eq!(decode_split(b"1;abcdefg\r\nx\r\n0\r\n\r\n", &[], &limits).map(|r| r.1), Ok(true));
 }
 
 #[test]
 fn data_termination() {
-    assert_eq!(
-        decode(b"5\r\nABCDE0\r\n").map(|r| r.1),
-        Err(H1Error::InvalidChunkData)
-    );
-    assert_eq!(
-        decode(b"1\r\nA\n0\r\n\r\n").map(|r| r.1),
-        Err(H1Error::InvalidChunkData)
-    );
-    assert_eq!(
-        decode(b"1\r\nA\rX").map(|r| r.1),
-        Err(H1Error::InvalidChunkData)
-    );
-    assert_eq!(
-        decode(b"0\r\n\rX").map(|r| r.1),
-        Err(H1Error::InvalidChunkData)
-    );
-    assert_eq!(
-        decode(b"0\r\n\n").map(|r| r.1),
-        Err(H1Error::InvalidTrailer)
-    );
+    assert_eq!(decode(b"5\r\nABCDE0\r\n").map(|r| r.1), Err(H1Error::InvalidChunkData));
+    assert_eq!(decode(b"1\r\nA\n0\r\n\r\n").map(|r| r.1), Err(H1Error::InvalidChunkData));
+    assert_eq!(decode(b"1\r\nA\rX").map(|r| r.1), Err(H1Error::InvalidChunkData));
+    assert_eq!(decode(b"0\r\n\rX").map(|r| r.1), Err(H1Error::InvalidChunkData));
+    assert_eq!(decode(b"0\r\n\n").map(|r| r.1), Err(H1Error::InvalidTrailer));
 }
 
 #[test]
@@ -219,18 +152,12 @@ fn trailers() {
             String::from_utf8_lossy(bad)
         );
     }
-    let limits = Limits {
-        max_trailer_bytes: 10,
-        ..Limits::default()
-    };
+    let limits = Limits { max_trailer_bytes: 10, ..Limits::default() };
     assert_eq!(
         decode_split(b"0\r\nAbcdef: ghijk\r\n\r\n", &[], &limits).map(|r| r.1),
         Err(H1Error::TrailersTooLarge)
     );
-    assert_eq!(
-        decode_split(b"0\r\nAb: c\r\n\r\n", &[], &limits).map(|r| r.1),
-        Ok(true)
-    );
+    assert_eq!(decode_split(b"0\r\nAb: c\r\n\r\n", &[], &limits).map(|r| r.1), Ok(true));
 }
 
 #[test]

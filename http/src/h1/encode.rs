@@ -120,10 +120,7 @@ mod tests {
         write_header(&mut out, b"Host", b"example.com");
         write_content_length(&mut out, 0);
         end_head(&mut out);
-        assert_eq!(
-            out,
-            b"GET /a?b HTTP/1.1\r\nHost: example.com\r\nContent-Length: 0\r\n\r\n"
-        );
+        assert_eq!(out, b"GET /a?b HTTP/1.1\r\nHost: example.com\r\nContent-Length: 0\r\n\r\n");
     }
 
     #[test]
@@ -132,10 +129,7 @@ mod tests {
         write_status_line(&mut out, 200, b"OK", Version::Http11);
         write_status_line(&mut out, 404, b"", Version::Http10);
         write_status_line(&mut out, 101, b"x", Version::Http11);
-        assert_eq!(
-            out,
-            b"HTTP/1.1 200 OK\r\nHTTP/1.0 404 \r\nHTTP/1.1 101 x\r\n"
-        );
+        assert_eq!(out, b"HTTP/1.1 200 OK\r\nHTTP/1.0 404 \r\nHTTP/1.1 101 x\r\n");
     }
 
     #[test]

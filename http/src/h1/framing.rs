@@ -117,34 +117,16 @@ mod tests {
         assert_eq!(merge_content_length(b"003", None), Ok(3));
         assert_eq!(merge_content_length(b"42, 42", None), Ok(42));
         assert_eq!(merge_content_length(b"42", Some(42)), Ok(42));
-        assert_eq!(
-            merge_content_length(b"18446744073709551615", None),
-            Ok(u64::MAX)
-        );
-        for bad in [
-            &b""[..],
-            b"+1",
-            b"-1",
-            b"1 2",
-            b"0x10",
-            b"18446744073709551616",
-            b"1,",
-            b"a",
-        ] {
+        assert_eq!(merge_content_length(b"18446744073709551615", None), Ok(u64::MAX));
+        for bad in [&b""[..], b"+1", b"-1", b"1 2", b"0x10", b"18446744073709551616", b"1,", b"a"] {
             assert_eq!(
                 merge_content_length(bad, None),
                 Err(H1Error::InvalidContentLength),
                 "{bad:?}"
             );
         }
-        assert_eq!(
-            merge_content_length(b"1, 2", None),
-            Err(H1Error::DuplicateContentLength)
-        );
-        assert_eq!(
-            merge_content_length(b"2", Some(1)),
-            Err(H1Error::DuplicateContentLength)
-        );
+        assert_eq!(merge_content_length(b"1, 2", None), Err(H1Error::DuplicateContentLength));
+        assert_eq!(merge_content_length(b"2", Some(1)), Err(H1Error::DuplicateContentLength));
     }
 
     fn verdict(values: &[&[u8]]) -> Result<(), H1Error> {
@@ -160,34 +142,13 @@ mod tests {
         assert_eq!(verdict(&[b"chunked"]), Ok(()));
         assert_eq!(verdict(&[b"CHUNKED"]), Ok(()));
         assert_eq!(verdict(&[b", chunked ,"]), Ok(()));
-        assert_eq!(
-            verdict(&[b"gzip, chunked"]),
-            Err(H1Error::UnknownTransferCoding)
-        );
-        assert_eq!(
-            verdict(&[b"deflate", b"chunked"]),
-            Err(H1Error::UnknownTransferCoding)
-        );
-        assert_eq!(
-            verdict(&[b"chunked, gzip"]),
-            Err(H1Error::TransferEncodingNotChunkedLast)
-        );
-        assert_eq!(
-            verdict(&[b"identity"]),
-            Err(H1Error::TransferEncodingNotChunkedLast)
-        );
-        assert_eq!(
-            verdict(&[b""]),
-            Err(H1Error::TransferEncodingNotChunkedLast)
-        );
-        assert_eq!(
-            verdict(&[b"chunkedchunked"]),
-            Err(H1Error::TransferEncodingNotChunkedLast)
-        );
-        assert_eq!(
-            verdict(&[b"chunked", b"chunked"]),
-            Err(H1Error::DuplicateChunked)
-        );
+        assert_eq!(verdict(&[b"gzip, chunked"]), Err(H1Error::UnknownTransferCoding));
+        assert_eq!(verdict(&[b"deflate", b"chunked"]), Err(H1Error::UnknownTransferCoding));
+        assert_eq!(verdict(&[b"chunked, gzip"]), Err(H1Error::TransferEncodingNotChunkedLast));
+        assert_eq!(verdict(&[b"identity"]), Err(H1Error::TransferEncodingNotChunkedLast));
+        assert_eq!(verdict(&[b""]), Err(H1Error::TransferEncodingNotChunkedLast));
+        assert_eq!(verdict(&[b"chunkedchunked"]), Err(H1Error::TransferEncodingNotChunkedLast));
+        assert_eq!(verdict(&[b"chunked", b"chunked"]), Err(H1Error::DuplicateChunked));
         assert_eq!(verdict(&[b"chun ked"]), Err(H1Error::InvalidHeaderValue));
     }
 }

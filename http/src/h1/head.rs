@@ -129,10 +129,7 @@ pub(crate) fn diagnose_request_line(data: &[u8]) -> H1Error {
         Some(t) if !t.is_empty() => t,
         _ => return H1Error::BadRequestLine,
     };
-    if target
-        .iter()
-        .any(|&b| b <= b' ' || b == 0x7f || b >= 0x80 || b == b'"')
-    {
+    if target.iter().any(|&b| b <= b' ' || b == 0x7f || b >= 0x80 || b == b'"') {
         return H1Error::InvalidTarget;
     }
     match parts.next() {
@@ -166,11 +163,7 @@ pub(crate) fn diagnose_headers(data: &[u8]) -> H1Error {
             return H1Error::ObsFold;
         }
         let Some(colon) = content.iter().position(|&b| b == b':') else {
-            return if has_lf {
-                H1Error::InvalidHeaderName
-            } else {
-                H1Error::InvalidHeaderValue
-            };
+            return if has_lf { H1Error::InvalidHeaderName } else { H1Error::InvalidHeaderValue };
         };
         let (name, value) = content.split_at(colon);
         // RFC 9112 §5.1: no whitespace between field name and colon; MUST reject (400).
@@ -206,11 +199,7 @@ pub(crate) fn first_line_exceeds(data: &[u8], max: usize) -> bool {
     match window.iter().position(|&b| b == b'\n') {
         None => true,
         Some(lf) => {
-            let len = if lf > 0 && window.get(lf - 1) == Some(&b'\r') {
-                lf - 1
-            } else {
-                lf
-            };
+            let len = if lf > 0 && window.get(lf - 1) == Some(&b'\r') { lf - 1 } else { lf };
             len > max
         }
     }
@@ -238,10 +227,7 @@ mod tests {
         assert_eq!(leading_empty_line(b"\r\n"), Ok(None));
         assert_eq!(leading_empty_line(b"\r\nG"), Ok(Some(2)));
         assert_eq!(leading_empty_line(b"GET"), Ok(Some(0)));
-        assert_eq!(
-            leading_empty_line(b"\r\n\r\nGET"),
-            Err(H1Error::BadRequestLine)
-        );
+        assert_eq!(leading_empty_line(b"\r\n\r\nGET"), Err(H1Error::BadRequestLine));
         assert_eq!(leading_empty_line(b"\nGET"), Err(H1Error::BareLf));
         assert_eq!(leading_empty_line(b"\rGET"), Err(H1Error::BareCr));
     }
@@ -266,10 +252,7 @@ mod tests {
             H1Error::UnsupportedVersion
         );
         assert_eq!(diagnose_request_line(b"GET /\r\n"), H1Error::BadRequestLine);
-        assert_eq!(
-            diagnose_request_line(b"G@T / HTTP/1.1\r\n"),
-            H1Error::InvalidMethod
-        );
+        assert_eq!(diagnose_request_line(b"G@T / HTTP/1.1\r\n"), H1Error::InvalidMethod);
         assert_eq!(diagnose_request_line(b"GET / HTTP/1.1\rX"), H1Error::BareCr);
     }
 
@@ -285,22 +268,10 @@ mod tests {
     fn header_diagnosis() {
         let d = |s: &[u8]| diagnose_headers(s);
         assert_eq!(d(b"GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n"), H1Error::ObsFold);
-        assert_eq!(
-            d(b"GET / HTTP/1.1\r\nA : b\r\n\r\n"),
-            H1Error::WhitespaceBeforeColon
-        );
-        assert_eq!(
-            d(b"GET / HTTP/1.1\r\nA@: b\r\n\r\n"),
-            H1Error::InvalidHeaderName
-        );
-        assert_eq!(
-            d(b"GET / HTTP/1.1\r\n: b\r\n\r\n"),
-            H1Error::InvalidHeaderName
-        );
-        assert_eq!(
-            d(b"GET / HTTP/1.1\r\nA: b\x01\r\n\r\n"),
-            H1Error::InvalidHeaderValue
-        );
+        assert_eq!(d(b"GET / HTTP/1.1\r\nA : b\r\n\r\n"), H1Error::WhitespaceBeforeColon);
+        assert_eq!(d(b"GET / HTTP/1.1\r\nA@: b\r\n\r\n"), H1Error::InvalidHeaderName);
+        assert_eq!(d(b"GET / HTTP/1.1\r\n: b\r\n\r\n"), H1Error::InvalidHeaderName);
+        assert_eq!(d(b"GET / HTTP/1.1\r\nA: b\x01\r\n\r\n"), H1Error::InvalidHeaderValue);
         assert_eq!(d(b"GET / HTTP/1.1\r\nA: b\rc\r\n\r\n"), H1Error::BareCr);
         assert_eq!(d(b"GET / HTTP/1.1\r\nA: b\0\r\n\r\n"), H1Error::NulByte);
         assert_eq!(d(b"GET / HTTP/1.1\r\nA: b\nc: d\r\n\r\n"), H1Error::BareLf);

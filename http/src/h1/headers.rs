@@ -12,19 +12,9 @@ use crate::Span;
 /// RFC 9112 §7.4 for TE/Trailer, plus the non-standard `Keep-Alive` and every `Proxy-*`).
 /// ASCII case-insensitive.
 pub fn is_hop_by_hop(name: &[u8]) -> bool {
-    const FIXED: [&[u8]; 6] = [
-        b"connection",
-        b"keep-alive",
-        b"te",
-        b"trailer",
-        b"transfer-encoding",
-        b"upgrade",
-    ];
-    if name.len() >= 6
-        && name
-            .get(..6)
-            .is_some_and(|p| p.eq_ignore_ascii_case(b"proxy-"))
-    {
+    const FIXED: [&[u8]; 6] =
+        [b"connection", b"keep-alive", b"te", b"trailer", b"transfer-encoding", b"upgrade"];
+    if name.len() >= 6 && name.get(..6).is_some_and(|p| p.eq_ignore_ascii_case(b"proxy-")) {
         return true;
     }
     FIXED.iter().any(|f| f.eq_ignore_ascii_case(name))
@@ -56,15 +46,8 @@ pub(crate) fn list_items(value: &[u8]) -> impl Iterator<Item = (usize, usize)> +
         let item_start = start;
         start = end + 1;
         let item = value.get(item_start..end).unwrap_or(&[]);
-        let lead = item
-            .iter()
-            .take_while(|&&b| b == b' ' || b == b'\t')
-            .count();
-        let trail = item
-            .iter()
-            .rev()
-            .take_while(|&&b| b == b' ' || b == b'\t')
-            .count();
+        let lead = item.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+        let trail = item.iter().rev().take_while(|&&b| b == b' ' || b == b'\t').count();
         let s = item_start + lead;
         let e = end.saturating_sub(trail).max(s);
         Some((s, e))

@@ -150,11 +150,7 @@ pub fn parse_request(
         return Err(H1Error::BareLf);
     }
     head.head_len = head_len;
-    head.version = if minor == 0 {
-        Version::Http10
-    } else {
-        Version::Http11
-    };
+    head.version = if minor == 0 { Version::Http10 } else { Version::Http11 };
     head.method = Method::from_bytes(method.as_bytes());
     head.method_span = to_span(buf, method.as_bytes())?;
     head.target = to_span(buf, target.as_bytes())?;
@@ -173,10 +169,7 @@ pub fn parse_request(
     head.headers.reserve(req.headers.len());
     for h in req.headers.iter() {
         let name = h.name.as_bytes();
-        let hs = HeaderSpan {
-            name: to_span(buf, name)?,
-            value: to_span(buf, h.value)?,
-        };
+        let hs = HeaderSpan { name: to_span(buf, name)?, value: to_span(buf, h.value)? };
         head.headers.push(hs);
         match name.len() {
             4 if name.eq_ignore_ascii_case(b"host") => {

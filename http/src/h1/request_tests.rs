@@ -12,21 +12,13 @@ fn parse(buf: &[u8]) -> (Result<Parsed, H1Error>, RequestHead) {
 fn err(buf: &[u8]) -> H1Error {
     match parse(buf).0 {
         Err(e) => e,
-        other => panic!(
-            "expected error for {:?}, got {other:?}",
-            String::from_utf8_lossy(buf)
-        ),
+        other => panic!("expected error for {:?}, got {other:?}", String::from_utf8_lossy(buf)),
     }
 }
 
 fn ok(buf: &[u8]) -> RequestHead {
     let (r, h) = parse(buf);
-    assert_eq!(
-        r,
-        Ok(Parsed::Complete),
-        "{:?}",
-        String::from_utf8_lossy(buf)
-    );
+    assert_eq!(r, Ok(Parsed::Complete), "{:?}", String::from_utf8_lossy(buf));
     h
 }
 
@@ -70,10 +62,7 @@ fn pipelined() {
     assert_eq!(first.path.get(two), b"/1");
     let rest = &two[first.head_len..];
     let mut head = first;
-    assert_eq!(
-        parse_request(rest, &Limits::default(), &mut head),
-        Ok(Parsed::Complete)
-    );
+    assert_eq!(parse_request(rest, &Limits::default(), &mut head), Ok(Parsed::Complete));
     assert_eq!(head.path.get(rest), b"/2");
     assert_eq!(head.body, RequestBody::Length(2));
     assert_eq!(&rest[head.head_len..], b"hi");
@@ -95,10 +84,7 @@ fn leading_empty_line() {
     let h = ok(b);
     assert_eq!(h.head_len, b.len());
     assert_eq!(h.path.get(b), b"/");
-    assert_eq!(
-        err(b"\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n"),
-        H1Error::BadRequestLine
-    );
+    assert_eq!(err(b"\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n"), H1Error::BadRequestLine);
     assert_eq!(err(b"\nGET / HTTP/1.1\r\nHost: h\r\n\r\n"), H1Error::BareLf);
 }
 
@@ -107,10 +93,7 @@ fn line_endings() {
     assert_eq!(err(b"GET / HTTP/1.1\nHost: h\r\n\r\n"), H1Error::BareLf);
     assert_eq!(err(b"GET / HTTP/1.1\r\nHost: h\n\r\n"), H1Error::BareLf);
     assert_eq!(err(b"GET / HTTP/1.1\r\nHost: h\r\n\n"), H1Error::BareLf);
-    assert_eq!(
-        err(b"GET / HTTP/1.1\r\nHost: h\rX: y\r\n\r\n"),
-        H1Error::BareCr
-    );
+    assert_eq!(err(b"GET / HTTP/1.1\r\nHost: h\rX: y\r\n\r\n"), H1Error::BareCr);
     assert_eq!(err(b"GET / HTTP/1.1\rHost: h\r\n\r\n"), H1Error::BareCr);
     // partial head with a bare LF already fails
     assert_eq!(err(b"GET / HTTP/1.1\nHost"), H1Error::BareLf);
@@ -118,61 +101,28 @@ fn line_endings() {
 
 #[test]
 fn header_syntax() {
-    assert_eq!(
-        err(b"GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n b\r\n\r\n"),
-        H1Error::ObsFold
-    );
+    assert_eq!(err(b"GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n b\r\n\r\n"), H1Error::ObsFold);
     assert_eq!(err(b"GET / HTTP/1.1\r\n Host: h\r\n\r\n"), H1Error::ObsFold);
-    assert_eq!(
-        err(b"GET / HTTP/1.1\r\nHost : h\r\n\r\n"),
-        H1Error::WhitespaceBeforeColon
-    );
-    assert_eq!(
-        err(b"GET / HTTP/1.1\r\nHo@st: h\r\n\r\n"),
-        H1Error::InvalidHeaderName
-    );
-    assert_eq!(
-        err(b"GET / HTTP/1.1\r\n: h\r\n\r\n"),
-        H1Error::InvalidHeaderName
-    );
-    assert_eq!(
-        err(b"GET / HTTP/1.1\r\nHost: h\0\r\n\r\n"),
-        H1Error::NulByte
-    );
-    assert_eq!(
-        err(b"GET / HTTP/1.1\r\nHost: h\x0c\r\n\r\n"),
-        H1Error::InvalidHeaderValue
-    );
-    assert_eq!(
-        err(b"GET / HTTP/1.1\r\nHost: h\x7f\r\n\r\n"),
-        H1Error::InvalidHeaderValue
-    );
+    assert_eq!(err(b"GET / HTTP/1.1\r\nHost : h\r\n\r\n"), H1Error::WhitespaceBeforeColon);
+    assert_eq!(err(b"GET / HTTP/1.1\r\nHo@st: h\r\n\r\n"), H1Error::InvalidHeaderName);
+    assert_eq!(err(b"GET / HTTP/1.1\r\n: h\r\n\r\n"), H1Error::InvalidHeaderName);
+    assert_eq!(err(b"GET / HTTP/1.1\r\nHost: h\0\r\n\r\n"), H1Error::NulByte);
+    assert_eq!(err(b"GET / HTTP/1.1\r\nHost: h\x0c\r\n\r\n"), H1Error::InvalidHeaderValue);
+    assert_eq!(err(b"GET / HTTP/1.1\r\nHost: h\x7f\r\n\r\n"), H1Error::InvalidHeaderValue);
     // obs-text is allowed in values
     ok(b"GET / HTTP/1.1\r\nHost: h\r\nX: D\xc3\xbcsseldorf\r\n\r\n");
 }
 
 #[test]
 fn request_line() {
-    assert_eq!(
-        err(b"GET  / HTTP/1.1\r\nHost: h\r\n\r\n"),
-        H1Error::BadRequestLine
-    );
-    assert_eq!(
-        err(b"GET /  HTTP/1.1\r\nHost: h\r\n\r\n"),
-        H1Error::BadRequestLine
-    );
-    assert_eq!(
-        err(b"G(T / HTTP/1.1\r\nHost: h\r\n\r\n"),
-        H1Error::InvalidMethod
-    );
+    assert_eq!(err(b"GET  / HTTP/1.1\r\nHost: h\r\n\r\n"), H1Error::BadRequestLine);
+    assert_eq!(err(b"GET /  HTTP/1.1\r\nHost: h\r\n\r\n"), H1Error::BadRequestLine);
+    assert_eq!(err(b"G(T / HTTP/1.1\r\nHost: h\r\n\r\n"), H1Error::InvalidMethod);
     assert_eq!(err(b"GET /\r\n\r\n"), H1Error::BadRequestLine);
     assert_eq!(err(b"GET / ICE/1.0\r\n\r\n"), H1Error::BadRequestLine);
     let h = ok(b"PURGE /x HTTP/1.1\r\nHost: h\r\n\r\n");
     assert_eq!(h.method, Method::Other);
-    assert_eq!(
-        ok(b"HEAD / HTTP/1.1\r\nHost: h\r\n\r\n").method,
-        Method::Head
-    );
+    assert_eq!(ok(b"HEAD / HTTP/1.1\r\nHost: h\r\n\r\n").method, Method::Head);
 }
 
 #[test]
@@ -181,10 +131,7 @@ fn versions() {
         let req = format!("GET / {v}\r\nHost: h\r\n\r\n");
         assert_eq!(err(req.as_bytes()), H1Error::UnsupportedVersion, "{v}");
     }
-    assert_eq!(
-        err(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
-        H1Error::UnsupportedVersion
-    );
+    assert_eq!(err(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), H1Error::UnsupportedVersion);
     assert_eq!(err(b"PRI * HTTP/2.0"), H1Error::UnsupportedVersion);
     let h = ok(b"GET / HTTP/1.0\r\n\r\n");
     assert_eq!(h.version, Version::Http10);
@@ -194,39 +141,20 @@ fn versions() {
 
 #[test]
 fn uri_too_long() {
-    let limits = Limits {
-        max_request_line: 32,
-        ..Limits::default()
-    };
+    let limits = Limits { max_request_line: 32, ..Limits::default() };
     let mut head = RequestHead::default();
     let long = format!("GET /{} HTTP/1.1\r\nHost: h\r\n\r\n", "a".repeat(40));
-    assert_eq!(
-        parse_request(long.as_bytes(), &limits, &mut head),
-        Err(H1Error::UriTooLong)
-    );
+    assert_eq!(parse_request(long.as_bytes(), &limits, &mut head), Err(H1Error::UriTooLong));
     // Still partial (no CRLF yet): 414 as soon as the line is over the limit.
-    assert_eq!(
-        parse_request(&long.as_bytes()[..36], &limits, &mut head),
-        Err(H1Error::UriTooLong)
-    );
-    assert_eq!(
-        parse_request(&long.as_bytes()[..20], &limits, &mut head),
-        Ok(Parsed::Partial)
-    );
+    assert_eq!(parse_request(&long.as_bytes()[..36], &limits, &mut head), Err(H1Error::UriTooLong));
+    assert_eq!(parse_request(&long.as_bytes()[..20], &limits, &mut head), Ok(Parsed::Partial));
     let fits = b"GET /aaaaaaaaaaaaaaaaa HTTP/1.1\r\nHost: h\r\n\r\n"; // line of 32
-    assert_eq!(
-        parse_request(fits, &limits, &mut head),
-        Ok(Parsed::Complete)
-    );
+    assert_eq!(parse_request(fits, &limits, &mut head), Ok(Parsed::Complete));
 }
 
 #[test]
 fn header_section_limits() {
-    let limits = Limits {
-        max_header_bytes: 64,
-        max_headers: 3,
-        ..Limits::default()
-    };
+    let limits = Limits { max_header_bytes: 64, max_headers: 3, ..Limits::default() };
     let mut head = RequestHead::default();
     let big = format!("GET / HTTP/1.1\r\nHost: h\r\nX: {}\r\n\r\n", "v".repeat(60));
     assert_eq!(
@@ -238,10 +166,7 @@ fn header_section_limits() {
         Err(H1Error::HeaderSectionTooLarge)
     );
     let many = b"GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n";
-    assert_eq!(
-        parse_request(many, &limits, &mut head),
-        Err(H1Error::TooManyHeaders)
-    );
+    assert_eq!(parse_request(many, &limits, &mut head), Err(H1Error::TooManyHeaders));
     assert_eq!(H1Error::TooManyHeaders.status(), 431);
 }
 
@@ -255,11 +180,7 @@ fn content_length_rules() {
     assert_eq!(h.body, RequestBody::Length(5));
     for bad in ["", "-1", "+1", "1x", "99999999999999999999", "1 2"] {
         let req = format!("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: {bad}\r\n\r\n");
-        assert_eq!(
-            err(req.as_bytes()),
-            H1Error::InvalidContentLength,
-            "{bad:?}"
-        );
+        assert_eq!(err(req.as_bytes()), H1Error::InvalidContentLength, "{bad:?}");
     }
     assert_eq!(
         err(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"),
@@ -285,10 +206,7 @@ fn transfer_encoding_rules() {
     assert_eq!(te("Chunked"), Ok(()));
     assert_eq!(te("gzip, chunked"), Err(H1Error::UnknownTransferCoding));
     assert_eq!(te("identity, chunked"), Err(H1Error::UnknownTransferCoding));
-    assert_eq!(
-        te("chunked, gzip"),
-        Err(H1Error::TransferEncodingNotChunkedLast)
-    );
+    assert_eq!(te("chunked, gzip"), Err(H1Error::TransferEncodingNotChunkedLast));
     assert_eq!(te("identity"), Err(H1Error::TransferEncodingNotChunkedLast));
     assert_eq!(te("chunked, chunked"), Err(H1Error::DuplicateChunked));
     let h = ok(b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n");
@@ -302,10 +220,7 @@ fn transfer_encoding_rules() {
 #[test]
 fn host_rules() {
     assert_eq!(err(b"GET / HTTP/1.1\r\n\r\n"), H1Error::MissingHost);
-    assert_eq!(
-        err(b"GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n"),
-        H1Error::DuplicateHost
-    );
+    assert_eq!(err(b"GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n"), H1Error::DuplicateHost);
     for bad in ["a b", "u@h", "h/x", "h:port", "h:99999", ""] {
         let req = format!("GET / HTTP/1.1\r\nHost: {bad}\r\n\r\n");
         assert_eq!(err(req.as_bytes()), H1Error::InvalidHost, "{bad:?}");
@@ -331,26 +246,11 @@ fn absolute_form_authority_wins() {
 fn target_rules() {
     let b = b"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n";
     assert_eq!(ok(b).path.get(b), b"*");
-    assert_eq!(
-        err(b"GET * HTTP/1.1\r\nHost: h\r\n\r\n"),
-        H1Error::InvalidTarget
-    );
-    assert_eq!(
-        err(b"GET /a#b HTTP/1.1\r\nHost: h\r\n\r\n"),
-        H1Error::FragmentInTarget
-    );
-    assert_eq!(
-        err(b"GET /a|b HTTP/1.1\r\nHost: h\r\n\r\n"),
-        H1Error::InvalidTarget
-    );
-    assert_eq!(
-        err(b"GET /\xce\xb4 HTTP/1.1\r\nHost: h\r\n\r\n"),
-        H1Error::InvalidTarget
-    );
-    assert_eq!(
-        err(b"CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n"),
-        H1Error::ConnectNotSupported
-    );
+    assert_eq!(err(b"GET * HTTP/1.1\r\nHost: h\r\n\r\n"), H1Error::InvalidTarget);
+    assert_eq!(err(b"GET /a#b HTTP/1.1\r\nHost: h\r\n\r\n"), H1Error::FragmentInTarget);
+    assert_eq!(err(b"GET /a|b HTTP/1.1\r\nHost: h\r\n\r\n"), H1Error::InvalidTarget);
+    assert_eq!(err(b"GET /\xce\xb4 HTTP/1.1\r\nHost: h\r\n\r\n"), H1Error::InvalidTarget);
+    assert_eq!(err(b"CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n"), H1Error::ConnectNotSupported);
     assert_eq!(H1Error::ConnectNotSupported.status(), 501);
 }
 
@@ -379,11 +279,7 @@ fn keep_alive_rules() {
     let b = b"GET / HTTP/1.1\r\nHost: h\r\nConnection: X-Secret, keep-alive\r\nX-Secret: 1\r\n\r\n";
     let h = ok(b);
     assert_eq!(h.connection_tokens.len(), 2);
-    assert!(crate::h1::is_connection_token(
-        b"x-secret",
-        &h.connection_tokens,
-        b
-    ));
+    assert!(crate::h1::is_connection_token(b"x-secret", &h.connection_tokens, b));
 }
 
 #[test]

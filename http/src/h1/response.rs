@@ -126,11 +126,7 @@ pub fn parse_response(
         return Err(H1Error::InvalidStatus);
     }
     head.status = status;
-    head.version = if minor == 0 {
-        Version::Http10
-    } else {
-        Version::Http11
-    };
+    head.version = if minor == 0 { Version::Http10 } else { Version::Http11 };
     head.reason = span_in(buf, reason.as_bytes()).unwrap_or_default();
     // We never ask for an upgrade, so a 101 (RFC 9110 §15.2.2) is a protocol error here.
     if status == 101 {
@@ -147,10 +143,7 @@ pub fn parse_response(
         let (Some(n_sp), Some(v_sp)) = (span_in(buf, name), span_in(buf, h.value)) else {
             return Err(H1Error::InvalidResponse);
         };
-        head.headers.push(HeaderSpan {
-            name: n_sp,
-            value: v_sp,
-        });
+        head.headers.push(HeaderSpan { name: n_sp, value: v_sp });
         match name.len() {
             10 if name.eq_ignore_ascii_case(b"connection") => {
                 collect_connection(h.value, v_sp, &mut head.connection_tokens, &mut conn);

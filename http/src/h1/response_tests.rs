@@ -44,20 +44,13 @@ fn partial_prefixes() {
 fn no_body_cases() {
     let b = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n";
     assert_eq!(parse_m(b, Method::Head).unwrap().body, ResponseBody::None);
-    for s in [
-        "100 Continue",
-        "103 Early Hints",
-        "204 No Content",
-        "304 Not Modified",
-    ] {
+    for s in ["100 Continue", "103 Early Hints", "204 No Content", "304 Not Modified"] {
         let r = format!("HTTP/1.1 {s}\r\nContent-Length: 5\r\n\r\n");
         let h = parse(r.as_bytes()).unwrap();
         assert_eq!(h.body, ResponseBody::None, "{s}");
         assert!(h.keep_alive);
     }
-    assert!(parse(b"HTTP/1.1 100 Continue\r\n\r\n")
-        .unwrap()
-        .is_interim());
+    assert!(parse(b"HTTP/1.1 100 Continue\r\n\r\n").unwrap().is_interim());
     assert_eq!(
         parse(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n").map(|h| h.status),
         Err(H1Error::UpgradeNotSupported)
@@ -106,11 +99,7 @@ fn keep_alive() {
             .unwrap()
             .keep_alive
     );
-    assert!(
-        !parse(b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")
-            .unwrap()
-            .keep_alive
-    );
+    assert!(!parse(b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n").unwrap().keep_alive);
     let b = b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n";
     let h = parse(b).unwrap();
     assert!(h.keep_alive);
@@ -140,11 +129,7 @@ fn strictness() {
     }
     for s in ["099", "600", "2", "20x"] {
         let r = format!("HTTP/1.1 {s} X\r\n\r\n");
-        assert_eq!(
-            parse(r.as_bytes()).map(|h| h.status),
-            Err(H1Error::InvalidStatus),
-            "{s}"
-        );
+        assert_eq!(parse(r.as_bytes()).map(|h| h.status), Err(H1Error::InvalidStatus), "{s}");
     }
     assert_eq!(
         parse(b"HTTP/2.0 200 OK\r\n\r\n").map(|h| h.status),
@@ -152,10 +137,5 @@ fn strictness() {
     );
     // No reason phrase, and a leading CRLF, are fine.
     assert_eq!(parse(b"HTTP/1.1 301\r\n\r\n").unwrap().status, 301);
-    assert_eq!(
-        parse(b"\r\nHTTP/1.1 204 No Content\r\n\r\n")
-            .unwrap()
-            .head_len,
-        29
-    );
+    assert_eq!(parse(b"\r\nHTTP/1.1 204 No Content\r\n\r\n").unwrap().head_len, 29);
 }

@@ -82,19 +82,14 @@ fn check_uri_bytes(t: &[u8]) -> Result<(), H1Error> {
 }
 
 fn sub(base: Span, s: usize, e: usize) -> Span {
-    Span::from_range(s, e)
-        .unwrap_or_default()
-        .shifted(base.start)
+    Span::from_range(s, e).unwrap_or_default().shifted(base.start)
 }
 
 /// Split `path?query` at offset `from` of `t` (whose span is `base`).
 fn path_query(t: &[u8], base: Span, from: usize) -> (Span, Option<Span>) {
     let rest = t.get(from..).unwrap_or(&[]);
     match rest.iter().position(|&b| b == b'?') {
-        Some(q) => (
-            sub(base, from, from + q),
-            Some(sub(base, from + q + 1, t.len())),
-        ),
+        Some(q) => (sub(base, from, from + q), Some(sub(base, from + q + 1, t.len()))),
         None => (sub(base, from, t.len()), None),
     }
 }
@@ -106,22 +101,14 @@ pub(crate) fn parse_target(t: &[u8], base: Span, method: Method) -> Result<Targe
         // RFC 9112 §3.2.1 origin-form = absolute-path [ "?" query ]
         Some(b'/') => {
             let (path, query) = path_query(t, base, 0);
-            Ok(Target {
-                path,
-                query,
-                authority: None,
-            })
+            Ok(Target { path, query, authority: None })
         }
         // RFC 9112 §3.2.4 asterisk-form: only for a server-wide OPTIONS
         Some(b'*') if t.len() == 1 => {
             if method != Method::Options {
                 return Err(H1Error::InvalidTarget);
             }
-            Ok(Target {
-                path: base,
-                query: None,
-                authority: None,
-            })
+            Ok(Target { path: base, query: None, authority: None })
         }
         _ => parse_absolute(t, base),
     }
@@ -130,24 +117,16 @@ pub(crate) fn parse_target(t: &[u8], base: Span, method: Method) -> Result<Targe
 /// RFC 9112 §3.2.2 absolute-form, `http` or `https` only (we are not a forward proxy for
 /// other schemes). An empty path is reported as "/" (the second slash of "://").
 fn parse_absolute(t: &[u8], base: Span) -> Result<Target, H1Error> {
-    let scheme_end = if t.len() >= 7
-        && t.get(..7)
-            .is_some_and(|s| s.eq_ignore_ascii_case(b"http://"))
-    {
-        7
-    } else if t.len() >= 8
-        && t.get(..8)
-            .is_some_and(|s| s.eq_ignore_ascii_case(b"https://"))
-    {
-        8
-    } else {
-        return Err(H1Error::InvalidTarget);
-    };
+    let scheme_end =
+        if t.len() >= 7 && t.get(..7).is_some_and(|s| s.eq_ignore_ascii_case(b"http://")) {
+            7
+        } else if t.len() >= 8 && t.get(..8).is_some_and(|s| s.eq_ignore_ascii_case(b"https://")) {
+            8
+        } else {
+            return Err(H1Error::InvalidTarget);
+        };
     let rest = t.get(scheme_end..).unwrap_or(&[]);
-    let auth_len = rest
-        .iter()
-        .position(|&b| b == b'/' || b == b'?')
-        .unwrap_or(rest.len());
+    let auth_len = rest.iter().position(|&b| b == b'/' || b == b'?').unwrap_or(rest.len());
     let authority = rest.get(..auth_len).unwrap_or(&[]);
     // RFC 9110 §4.2.4: userinfo is deprecated in http(s) URIs; a recipient SHOULD treat its
     // presence as an error. We refuse it.
@@ -163,26 +142,17 @@ fn parse_absolute(t: &[u8], base: Span) -> Result<Target, H1Error> {
             (sub(base, scheme_end - 1, scheme_end), q)
         }
     };
-    Ok(Target {
-        path,
-        query,
-        authority: Some(sub(base, scheme_end, after)),
-    })
+    Ok(Target { path, query, authority: Some(sub(base, scheme_end, after)) })
 }
 
 /// `Host = uri-host [ ":" port ]` (RFC 9110 §7.2, RFC 3986 §3.2.2): IP-literal, IPv4 or
 /// reg-name, then an optional non-empty decimal port ≤ 65535. Empty hosts are refused.
 pub(crate) fn check_host(h: &[u8]) -> Result<(), H1Error> {
     let (host, port) = if h.first() == Some(&b'[') {
-        let close = h
-            .iter()
-            .position(|&b| b == b']')
-            .ok_or(H1Error::InvalidHost)?;
+        let close = h.iter().position(|&b| b == b']').ok_or(H1Error::InvalidHost)?;
         let inner = h.get(1..close).unwrap_or(&[]);
         if inner.is_empty()
-            || !inner
-                .iter()
-                .all(|&b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+            || !inner.iter().all(|&b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
         {
             return Err(H1Error::InvalidHost);
         }
@@ -253,10 +223,7 @@ mod tests {
     use super::*;
 
     fn parse(t: &str, m: Method) -> Result<(String, Option<String>, Option<String>), H1Error> {
-        let base = Span {
-            start: 0,
-            len: t.len() as u32,
-        };
+        let base = Span { start: 0, len: t.len() as u32 };
         let r = parse_target(t.as_bytes(), base, m)?;
         let s = |sp: Span| String::from_utf8(sp.get(t.as_bytes()).to_vec()).unwrap();
         Ok((s(r.path), r.query.map(s), r.authority.map(s)))
@@ -269,31 +236,20 @@ mod tests {
             Ok(("/a/b".into(), Some("x=1&y".into()), None))
         );
         assert_eq!(parse("/", Method::Get), Ok(("/".into(), None, None)));
-        assert_eq!(
-            parse("/p?", Method::Get),
-            Ok(("/p".into(), Some("".into()), None))
-        );
+        assert_eq!(parse("/p?", Method::Get), Ok(("/p".into(), Some("".into()), None)));
         assert_eq!(
             parse("/test.cgi?foo=bar?baz", Method::Get),
             Ok(("/test.cgi".into(), Some("foo=bar?baz".into()), None))
         );
-        assert_eq!(
-            parse("/%41%2f", Method::Get).map(|r| r.0),
-            Ok("/%41%2f".into())
-        );
+        assert_eq!(parse("/%41%2f", Method::Get).map(|r| r.0), Ok("/%41%2f".into()));
     }
 
     #[test]
     fn bad_bytes() {
-        for t in [
-            "/a b", "/\"q\"", "/a|b", "/a{b}", "/a\\b", "/%4", "/%zz", "/a^", "/\u{e9}",
-        ] {
+        for t in ["/a b", "/\"q\"", "/a|b", "/a{b}", "/a\\b", "/%4", "/%zz", "/a^", "/\u{e9}"] {
             assert_eq!(parse(t, Method::Get), Err(H1Error::InvalidTarget), "{t}");
         }
-        assert_eq!(
-            parse("/a#frag", Method::Get),
-            Err(H1Error::FragmentInTarget)
-        );
+        assert_eq!(parse("/a#frag", Method::Get), Err(H1Error::FragmentInTarget));
     }
 
     #[test]
@@ -307,34 +263,17 @@ mod tests {
     fn absolute_form() {
         assert_eq!(
             parse("http://example.com:8080/a?b", Method::Get),
-            Ok((
-                "/a".into(),
-                Some("b".into()),
-                Some("example.com:8080".into())
-            ))
+            Ok(("/a".into(), Some("b".into()), Some("example.com:8080".into())))
         );
-        assert_eq!(
-            parse("HTTPS://h", Method::Get),
-            Ok(("/".into(), None, Some("h".into())))
-        );
+        assert_eq!(parse("HTTPS://h", Method::Get), Ok(("/".into(), None, Some("h".into()))));
         assert_eq!(
             parse("http://hypnotoad.org?hail=all", Method::Get),
-            Ok((
-                "/".into(),
-                Some("hail=all".into()),
-                Some("hypnotoad.org".into())
-            ))
+            Ok(("/".into(), Some("hail=all".into()), Some("hypnotoad.org".into())))
         );
-        assert_eq!(
-            parse("http://a:b@h/", Method::Get),
-            Err(H1Error::UserinfoInTarget)
-        );
+        assert_eq!(parse("http://a:b@h/", Method::Get), Err(H1Error::UserinfoInTarget));
         assert_eq!(parse("ftp://h/", Method::Get), Err(H1Error::InvalidTarget));
         assert_eq!(parse("http:///x", Method::Get), Err(H1Error::InvalidHost));
-        assert_eq!(
-            parse("example.com:443", Method::Get),
-            Err(H1Error::InvalidTarget)
-        );
+        assert_eq!(parse("example.com:443", Method::Get), Err(H1Error::InvalidTarget));
     }
 
     #[test]
@@ -355,11 +294,7 @@ mod tests {
             "", ":80", "a b", "a@b", "a/b", "h:", "h:65536", "h:8o", "h:123456", "[::1", "[]",
             "[::1]x", "h\t", "a%2",
         ] {
-            assert_eq!(
-                check_host(bad.as_bytes()),
-                Err(H1Error::InvalidHost),
-                "{bad}"
-            );
+            assert_eq!(check_host(bad.as_bytes()), Err(H1Error::InvalidHost), "{bad}");
         }
     }
 }
