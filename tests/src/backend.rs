@@ -134,7 +134,8 @@ impl BackendBuilder {
     }
 
     pub fn try_start(self) -> io::Result<Backend> {
-        let listener = TcpListener::bind(self.listen.unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0))))?;
+        let listener =
+            TcpListener::bind(self.listen.unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0))))?;
         let addr = listener.local_addr()?;
         let state = Arc::new(State {
             routes: self.routes,
@@ -427,7 +428,13 @@ fn reason(code: u16) -> &'static str {
     }
 }
 
-fn write_full(out: &mut TcpStream, code: u16, ctype: &str, body: &[u8], is_head: bool) -> io::Result<()> {
+fn write_full(
+    out: &mut TcpStream,
+    code: u16,
+    ctype: &str,
+    body: &[u8],
+    is_head: bool,
+) -> io::Result<()> {
     let mut msg = format!(
         "HTTP/1.1 {code} {}\r\ncontent-type: {ctype}\r\ncontent-length: {}\r\nx-body-digest: {}\r\n\r\n",
         reason(code),
@@ -451,7 +458,12 @@ fn write_simple(out: &mut TcpStream, code: u16, text: &str, close: bool) -> io::
     out.write_all(msg.as_bytes())
 }
 
-fn write_generated(out: &mut TcpStream, len: u64, framing: Framing, is_head: bool) -> io::Result<()> {
+fn write_generated(
+    out: &mut TcpStream,
+    len: u64,
+    framing: Framing,
+    is_head: bool,
+) -> io::Result<()> {
     let digest = Digest::of_pattern(len).to_text();
     let framing_header = match framing {
         Framing::ContentLength => format!("content-length: {len}\r\n"),

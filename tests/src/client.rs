@@ -132,17 +132,20 @@ impl Client {
 
     /// Reads one response, keeping its body (panics on error or timeout).
     pub fn read_response(&mut self) -> Response {
-        self.try_read(false, true).unwrap_or_else(|e| panic!("reading a response from {}: {e}", self.peer))
+        self.try_read(false, true)
+            .unwrap_or_else(|e| panic!("reading a response from {}: {e}", self.peer))
     }
 
     /// Reads the response to a HEAD request (no body whatever the headers say).
     pub fn read_head_response(&mut self) -> Response {
-        self.try_read(true, true).unwrap_or_else(|e| panic!("reading a response from {}: {e}", self.peer))
+        self.try_read(true, true)
+            .unwrap_or_else(|e| panic!("reading a response from {}: {e}", self.peer))
     }
 
     /// Reads one response, digesting its body without keeping it.
     pub fn read_response_digest(&mut self) -> Response {
-        self.try_read(false, false).unwrap_or_else(|e| panic!("reading a response from {}: {e}", self.peer))
+        self.try_read(false, false)
+            .unwrap_or_else(|e| panic!("reading a response from {}: {e}", self.peer))
     }
 
     /// Sends `bytes` and reads one response.
@@ -153,32 +156,35 @@ impl Client {
 
     /// Reads one response; `head_request` suppresses the body, `keep` keeps it in memory.
     pub fn try_read(&mut self, head_request: bool, keep: bool) -> io::Result<Response> {
-        let raw = self
-            .reader
-            .read_head()?
-            .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed before a response"))?;
-        let head = wire::parse_head(&raw).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        let raw = self.reader.read_head()?.ok_or_else(|| {
+            io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed before a response")
+        })?;
+        let head =
+            wire::parse_head(&raw).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
         let status: u16 = head.start[1].parse().map_err(|_| {
-            io::Error::new(io::ErrorKind::InvalidData, format!("bad status line in {:?}", String::from_utf8_lossy(&raw)))
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("bad status line in {:?}", String::from_utf8_lossy(&raw)),
+            )
         })?;
         let mut cap = Capture::new(if keep { usize::MAX } else { 0 });
         let mut trailers = Vec::new();
-        let framing = if head_request || (100..200).contains(&status) || status == 204 || status == 304 {
-            BodyFraming::None
-        } else if head.has_token("transfer-encoding", "chunked") {
-            trailers = self.reader.read_chunked(&mut |b| cap.push(b))?;
-            BodyFraming::Chunked
-        } else if let Some(cl) = head.header("content-length") {
-            let n: u64 = cl
-                .trim()
-                .parse()
-                .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, format!("bad content-length {cl:?}")))?;
-            self.reader.read_exact_to(n, &mut |b| cap.push(b))?;
-            BodyFraming::ContentLength
-        } else {
-            self.reader.read_to_eof(&mut |b| cap.push(b))?;
-            BodyFraming::Close
-        };
+        let framing =
+            if head_request || (100..200).contains(&status) || status == 204 || status == 304 {
+                BodyFraming::None
+            } else if head.has_token("transfer-encoding", "chunked") {
+                trailers = self.reader.read_chunked(&mut |b| cap.push(b))?;
+                BodyFraming::Chunked
+            } else if let Some(cl) = head.header("content-length") {
+                let n: u64 = cl.trim().parse().map_err(|_| {
+                    io::Error::new(io::ErrorKind::InvalidData, format!("bad content-length {cl:?}"))
+                })?;
+                self.reader.read_exact_to(n, &mut |b| cap.push(b))?;
+                BodyFraming::ContentLength
+            } else {
+                self.reader.read_to_eof(&mut |b| cap.push(b))?;
+                BodyFraming::Close
+            };
         Ok(Response {
             version: head.start[0].clone(),
             status,
@@ -204,10 +210,14 @@ impl Client {
             match self.reader.fill() {
                 Ok(0) => break true,
                 Ok(_) => break false,
-                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                Err(e)
+                    if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) =>
+                {
                     break false
                 }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted && Instant::now() < deadline => continue,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted && Instant::now() < deadline => {
+                    continue
+                }
                 Err(_) => break true,
             }
         };
@@ -224,5 +234,7 @@ impl Client {
 /// One request on a fresh connection: `GET path` with `Host` and `Connection: close`.
 pub fn get(addr: SocketAddr, path: &str) -> Response {
     let mut c = Client::connect(addr);
-    c.request(format!("GET {path} HTTP/1.1\r\nHost: test.local\r\nConnection: close\r\n\r\n").as_bytes())
+    c.request(
+        format!("GET {path} HTTP/1.1\r\nHost: test.local\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
 }

@@ -35,7 +35,13 @@ pub struct GatewayConfig {
 
 impl Default for GatewayConfig {
     fn default() -> Self {
-        GatewayConfig { toml: String::new(), apis: Vec::new(), workers: Some(1), driver: None, args: Vec::new() }
+        GatewayConfig {
+            toml: String::new(),
+            apis: Vec::new(),
+            workers: Some(1),
+            driver: None,
+            args: Vec::new(),
+        }
     }
 }
 
@@ -93,11 +99,13 @@ pub fn binary() -> PathBuf {
     if let Some(p) = std::env::var_os("TURNPIKE_BIN") {
         return PathBuf::from(p);
     }
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace").to_path_buf();
+    let workspace =
+        Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace").to_path_buf();
     let mut targets = Vec::new();
-    for t in [std::env::var("CARGO_TARGET_DIR").ok(), option_env!("CARGO_TARGET_DIR").map(str::to_owned)]
-        .into_iter()
-        .flatten()
+    for t in
+        [std::env::var("CARGO_TARGET_DIR").ok(), option_env!("CARGO_TARGET_DIR").map(str::to_owned)]
+            .into_iter()
+            .flatten()
     {
         let p = PathBuf::from(t);
         targets.push(if p.is_absolute() { p } else { workspace.join(p) });
@@ -141,10 +149,9 @@ impl Gateway {
     pub fn start(cfg: GatewayConfig) -> Gateway {
         match Gateway::try_start(cfg) {
             Ok(g) => g,
-            Err(f) => panic!(
-                "gateway did not start (exit status {:?}); stderr:\n{}",
-                f.status, f.stderr
-            ),
+            Err(f) => {
+                panic!("gateway did not start (exit status {:?}); stderr:\n{}", f.status, f.stderr)
+            }
         }
     }
 
@@ -179,7 +186,11 @@ impl Gateway {
             if let Some(d) = &cfg.driver {
                 cmd.arg("--driver").arg(d);
             }
-            cmd.args(&cfg.args).current_dir(dir.path()).stdin(Stdio::null()).stdout(Stdio::null()).stderr(stderr);
+            cmd.args(&cfg.args)
+                .current_dir(dir.path())
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(stderr);
             let child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()));
             let mut gw = Gateway { child, addr, dir, stderr_path, exit: None };
             match gw.wait_ready(Duration::from_secs(10)) {
@@ -188,7 +199,8 @@ impl Gateway {
                     let stderr = gw.stderr();
                     let lower = stderr.to_ascii_lowercase();
                     let port_race = status.is_some()
-                        && (lower.contains("address already in use") || lower.contains("addrinuse"));
+                        && (lower.contains("address already in use")
+                            || lower.contains("addrinuse"));
                     if port_race && attempt < 5 {
                         dir = gw.into_dir();
                         continue;

@@ -42,9 +42,7 @@ pub fn paths(entries: &[(&str, &[&str])]) -> String {
     for (path, methods) in entries {
         out.push_str(&format!("  \"{path}\":\n"));
         for m in *methods {
-            out.push_str(&format!(
-                "    {m}: {{responses: {{\"200\": {{description: ok}}}}}}\n"
-            ));
+            out.push_str(&format!("    {m}: {{responses: {{\"200\": {{description: ok}}}}}}\n"));
         }
     }
     out
@@ -63,7 +61,11 @@ pub fn assert_error(resp: &Response, status: u16, code: &str) {
         .unwrap_or_else(|e| panic!("error body is not JSON ({e}); response:\n{}", resp.describe()));
     assert_eq!(v["code"].as_str(), Some(code), "code; response:\n{}", resp.describe());
     assert!(v["error_message"].is_string(), "error_message; response:\n{}", resp.describe());
-    assert!(v["error_description"].is_string(), "error_description; response:\n{}", resp.describe());
+    assert!(
+        v["error_description"].is_string(),
+        "error_description; response:\n{}",
+        resp.describe()
+    );
 }
 
 /// Polls `cond` every 10 ms until it holds or `timeout` passes; returns whether it held.

@@ -32,9 +32,10 @@ impl Head {
 
     /// Whether any `name` header contains `token` in its comma-separated list (case-insensitive).
     pub fn has_token(&self, name: &str, token: &str) -> bool {
-        self.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).any(|(_, v)| {
-            v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token))
-        })
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .any(|(_, v)| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
     }
 }
 
@@ -204,7 +205,10 @@ impl<R: Read> Reader<R> {
     }
 
     /// Reads a chunked body (RFC 9112 §7.1) into `sink`; returns the trailer fields.
-    pub fn read_chunked(&mut self, sink: &mut dyn FnMut(&[u8])) -> io::Result<Vec<(String, String)>> {
+    pub fn read_chunked(
+        &mut self,
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> io::Result<Vec<(String, String)>> {
         loop {
             let line = self.read_line()?;
             let text = String::from_utf8_lossy(&line);
@@ -228,7 +232,10 @@ impl<R: Read> Reader<R> {
             self.read_exact_to(size, sink)?;
             let crlf = self.read_line()?;
             if !crlf.is_empty() {
-                return Err(io::Error::new(io::ErrorKind::InvalidData, "chunk data not followed by CRLF"));
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "chunk data not followed by CRLF",
+                ));
             }
         }
     }

@@ -49,9 +49,15 @@ fn uring_driver_or_skip() {
         Err(f) => {
             let lower = f.stderr.to_ascii_lowercase();
             if f.status.is_some() && (lower.contains("uring") || lower.contains("io_uring")) {
-                eprintln!("SKIPPED uring_driver_or_skip: io_uring is not usable here; gateway said:\n{}", f.stderr);
+                eprintln!(
+                    "SKIPPED uring_driver_or_skip: io_uring is not usable here; gateway said:\n{}",
+                    f.stderr
+                );
             } else {
-                panic!("gateway with --driver uring failed to start (status {:?}):\n{}", f.status, f.stderr);
+                panic!(
+                    "gateway with --driver uring failed to start (status {:?}):\n{}",
+                    f.status, f.stderr
+                );
             }
         }
     }
@@ -74,7 +80,9 @@ fn two_workers_serve_many_connections() {
             std::thread::spawn(move || {
                 let mut c = turnpike_tests::Client::connect(addr);
                 for i in 0..10 {
-                    let r = c.request(format!("GET /api/t{t}/{i} HTTP/1.1\r\nHost: a\r\n\r\n").as_bytes());
+                    let r = c.request(
+                        format!("GET /api/t{t}/{i} HTTP/1.1\r\nHost: a\r\n\r\n").as_bytes(),
+                    );
                     assert_eq!(r.status, 200, "{}", r.describe());
                     assert_eq!(r.json()["target"], format!("/base/t{t}/{i}"));
                 }

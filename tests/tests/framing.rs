@@ -125,7 +125,10 @@ fn http_1_0_client_gets_a_delimited_body_and_a_close() {
     assert_ne!(r.framing, BodyFraming::Chunked, "chunked sent to an HTTP/1.0 client");
     assert!(r.version == "HTTP/1.1" || r.version == "HTTP/1.0", "{}", r.version);
     assert_eq!(r.digest, Digest::of_pattern(70_000));
-    assert!(c.is_closed(Duration::from_secs(2)), "HTTP/1.0 connection without keep-alive left open");
+    assert!(
+        c.is_closed(Duration::from_secs(2)),
+        "HTTP/1.0 connection without keep-alive left open"
+    );
     // The backend was spoken to in HTTP/1.1 with a Host.
     let rec = b.single_request();
     assert_eq!(rec.version, "HTTP/1.1");

@@ -10,7 +10,9 @@ use turnpike_tests::{Backend, Behaviour, Client, Digest, Framing};
 fn echo_records_and_describes_the_request() {
     let b = Backend::echo();
     let mut c = Client::connect(b.addr());
-    let r = c.request(b"POST /a/b?x=1 HTTP/1.1\r\nHost: h\r\nX-One: 1\r\nContent-Length: 5\r\n\r\nhello");
+    let r = c.request(
+        b"POST /a/b?x=1 HTTP/1.1\r\nHost: h\r\nX-One: 1\r\nContent-Length: 5\r\n\r\nhello",
+    );
     assert_eq!(r.status, 200);
     let j = r.json();
     assert_eq!(j["method"], "POST");
@@ -62,7 +64,10 @@ fn chunked_request_bodies_are_decoded() {
 
 #[test]
 fn never_and_close_behaviours() {
-    let b = Backend::builder().route("/never", Behaviour::Never).route("/close", Behaviour::Close).start();
+    let b = Backend::builder()
+        .route("/never", Behaviour::Never)
+        .route("/close", Behaviour::Close)
+        .start();
     let mut c = Client::connect(b.addr());
     c.send(b"GET /close HTTP/1.1\r\nHost: h\r\n\r\n");
     assert!(c.is_closed(Duration::from_secs(2)));

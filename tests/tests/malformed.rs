@@ -16,10 +16,9 @@ fn rejected(raw: &[u8], status: u16, code: &str, closes: bool) {
     let _ = c.try_send(raw);
     let r = match c.try_read(false, true) {
         Ok(r) => r,
-        Err(e) => panic!(
-            "no response to {:?}: {e}",
-            String::from_utf8_lossy(&raw[..raw.len().min(300)])
-        ),
+        Err(e) => {
+            panic!("no response to {:?}: {e}", String::from_utf8_lossy(&raw[..raw.len().min(300)]))
+        }
     };
     assert_error(&r, status, code);
     b.assert_received_nothing(Duration::from_millis(150));
@@ -42,15 +41,30 @@ fn content_length_with_transfer_encoding() {
 
 #[test]
 fn differing_content_lengths() {
-    rejected(b"POST /api/x HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!", 400, "400", CLOSE);
-    rejected(b"POST /api/x HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 6\r\n\r\nhello!", 400, "400", CLOSE);
+    rejected(
+        b"POST /api/x HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+        400,
+        "400",
+        CLOSE,
+    );
+    rejected(
+        b"POST /api/x HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 6\r\n\r\nhello!",
+        400,
+        "400",
+        CLOSE,
+    );
 }
 
 #[test]
 fn invalid_content_length() {
     rejected(b"POST /api/x HTTP/1.1\r\nHost: a\r\nContent-Length: abc\r\n\r\n", 400, "400", CLOSE);
     rejected(b"POST /api/x HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", 400, "400", CLOSE);
-    rejected(b"POST /api/x HTTP/1.1\r\nHost: a\r\nContent-Length: +5\r\n\r\nhello", 400, "400", CLOSE);
+    rejected(
+        b"POST /api/x HTTP/1.1\r\nHost: a\r\nContent-Length: +5\r\n\r\nhello",
+        400,
+        "400",
+        CLOSE,
+    );
 }
 
 #[test]
@@ -158,20 +172,31 @@ fn websocket_upgrade_is_501() {
 
 #[test]
 fn unknown_transfer_coding_is_501() {
-    rejected(b"POST /api/x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: x-unknown\r\n\r\n", 501, "501", CLOSE);
+    rejected(
+        b"POST /api/x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: x-unknown\r\n\r\n",
+        501,
+        "501",
+        CLOSE,
+    );
 }
 
 #[test]
 fn chunked_not_last_is_400() {
     // RFC 9112 §6.3: chunked must be the final coding of a request.
-    rejected(b"POST /api/x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n", 400, "400", CLOSE);
+    rejected(
+        b"POST /api/x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n",
+        400,
+        "400",
+        CLOSE,
+    );
 }
 
 #[test]
 fn the_gateway_survives_malformed_input() {
     let b = Backend::echo();
     let gw = gateway_to(&b);
-    for raw in [&b"\0\0\0\0\r\n\r\n"[..], b"GET / HTTP/1.1\r\n\xff\xfe: x\r\n\r\n", b"\r\n\r\n\r\n"] {
+    for raw in [&b"\0\0\0\0\r\n\r\n"[..], b"GET / HTTP/1.1\r\n\xff\xfe: x\r\n\r\n", b"\r\n\r\n\r\n"]
+    {
         let mut c = gw.client();
         let _ = c.try_send(raw);
         let _ = c.try_read(false, true);

@@ -1,7 +1,7 @@
 //! Request headers on the way to the backend: hop-by-hop fields removed (RFC 9110 §7.6.1),
 //! X-Forwarded-* set, x-request-id kept or generated, end-to-end fields passed unchanged.
 
-use turnpike_tests::{gateway_to, Backend, Gateway, GatewayConfig, wildcard_api};
+use turnpike_tests::{gateway_to, wildcard_api, Backend, Gateway, GatewayConfig};
 
 #[test]
 fn hop_by_hop_headers_are_removed() {
@@ -15,8 +15,20 @@ Proxy-Connection: keep-alive\r\nX-End-To-End: kept\r\nAuthorization: Bearer t\r\
     );
     assert_eq!(r.status, 200, "{}", r.describe());
     let rec = b.single_request();
-    for h in ["x-hop-one", "keep-alive", "te", "trailer", "proxy-authorization", "proxy-connection", "upgrade"] {
-        assert!(rec.header(h).is_none(), "{h} must not reach the backend; head:\n{}", rec.head_text());
+    for h in [
+        "x-hop-one",
+        "keep-alive",
+        "te",
+        "trailer",
+        "proxy-authorization",
+        "proxy-connection",
+        "upgrade",
+    ] {
+        assert!(
+            rec.header(h).is_none(),
+            "{h} must not reach the backend; head:\n{}",
+            rec.head_text()
+        );
     }
     // Connection may be present only as the gateway's own (e.g. keep-alive), never naming X-Hop-One.
     for v in rec.header_all("connection") {
@@ -53,7 +65,12 @@ fn forwarded_headers_are_set_and_client_xff_is_replaced() {
     let rec = b.single_request();
     assert_eq!(rec.header_all("x-forwarded-for"), vec!["127.0.0.1"], "head:\n{}", rec.head_text());
     assert_eq!(rec.header_all("x-forwarded-proto"), vec!["http"], "head:\n{}", rec.head_text());
-    assert_eq!(rec.header_all("x-forwarded-host"), vec!["shop.example:8443"], "head:\n{}", rec.head_text());
+    assert_eq!(
+        rec.header_all("x-forwarded-host"),
+        vec!["shop.example:8443"],
+        "head:\n{}",
+        rec.head_text()
+    );
     assert_eq!(rec.header_all("host"), vec![b.addr().to_string().as_str()]);
 }
 
@@ -66,7 +83,8 @@ fn xff_is_appended_when_the_peer_is_a_trusted_proxy() {
             .api("api.yaml", wildcard_api("/api", &b.url(""))),
     );
     let mut c = gw.client();
-    let r = c.request(b"GET /api/f HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 1.2.3.4, 10.0.0.1\r\n\r\n");
+    let r =
+        c.request(b"GET /api/f HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 1.2.3.4, 10.0.0.1\r\n\r\n");
     assert_eq!(r.status, 200, "{}", r.describe());
     let rec = b.single_request();
     let xff: Vec<String> = rec
@@ -87,7 +105,8 @@ fn request_id_is_generated_unique_and_returned() {
     let r2 = c.request(b"GET /api/2 HTTP/1.1\r\nHost: a\r\n\r\n");
     let reqs = b.wait_requests(2, std::time::Duration::from_secs(2));
     assert_eq!(reqs.len(), 2);
-    let ids: Vec<&str> = reqs.iter().map(|r| r.header("x-request-id").unwrap_or_default()).collect();
+    let ids: Vec<&str> =
+        reqs.iter().map(|r| r.header("x-request-id").unwrap_or_default()).collect();
     assert!(!ids[0].is_empty() && !ids[1].is_empty(), "backend saw no x-request-id: {ids:?}");
     assert_ne!(ids[0], ids[1], "request ids must be unique");
     assert_eq!(reqs[0].header_all("x-request-id").len(), 1);
@@ -110,7 +129,9 @@ fn request_id_sent_by_the_client_is_kept() {
 fn via_is_added_when_configured() {
     let b = Backend::echo();
     let gw = Gateway::start(
-        GatewayConfig::new().toml("[proxy]\nvia = \"1.1 turnpike\"").api("api.yaml", wildcard_api("/api", &b.url(""))),
+        GatewayConfig::new()
+            .toml("[proxy]\nvia = \"1.1 turnpike\"")
+            .api("api.yaml", wildcard_api("/api", &b.url(""))),
     );
     let r = turnpike_tests::client::get(gw.addr(), "/api/v");
     assert_eq!(r.status, 200, "{}", r.describe());

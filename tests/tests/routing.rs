@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use turnpike_tests::client::get;
-use turnpike_tests::{api_yaml, assert_error, paths, petstore, Backend, Client, Gateway, GatewayConfig};
+use turnpike_tests::{
+    api_yaml, assert_error, paths, petstore, Backend, Client, Gateway, GatewayConfig,
+};
 
 const SETTLE: Duration = Duration::from_millis(150);
 
@@ -78,7 +80,8 @@ fn wrong_method_is_405_with_allow() {
     let r = c.request(b"DELETE /petstore/v1/pets HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
     assert_error(&r, 405, "405");
     let allow = r.header_all("allow").join(",").to_ascii_uppercase();
-    let mut methods: Vec<&str> = allow.split(',').map(str::trim).filter(|m| !m.is_empty()).collect();
+    let mut methods: Vec<&str> =
+        allow.split(',').map(str::trim).filter(|m| !m.is_empty()).collect();
     methods.sort_unstable();
     methods.dedup();
     // HEAD may be listed as implied by GET.
@@ -91,7 +94,9 @@ fn wrong_method_is_405_with_allow() {
 fn wildcard_resource_matches_any_depth() {
     let (gw, main, _store) = petstore_gateway();
     let mut c = gw.client();
-    let r = c.request(b"PUT /petstore/v1/files/a/b/c.txt HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc");
+    let r = c.request(
+        b"PUT /petstore/v1/files/a/b/c.txt HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc",
+    );
     assert_eq!(r.status, 200, "{}", r.describe());
     let rec = main.single_request();
     assert_eq!(rec.target, "/v2/files/a/b/c.txt");
@@ -116,7 +121,10 @@ fn two_apis_in_two_files_route_independently() {
     let b = Backend::echo();
     let gw = Gateway::start(
         GatewayConfig::new()
-            .api("a.yaml", api_yaml("A", "/a/v1", &[a.url("/alpha")], &paths(&[("/items", &["get"])])))
+            .api(
+                "a.yaml",
+                api_yaml("A", "/a/v1", &[a.url("/alpha")], &paths(&[("/items", &["get"])])),
+            )
             .api("b.yaml", api_yaml("B", "/b/v1", &[b.url("")], &paths(&[("/items", &["get"])]))),
     );
     assert_eq!(get(gw.addr(), "/a/v1/items").status, 200);
@@ -142,7 +150,10 @@ fn load_balance_round_robins_between_endpoints() {
     }
     let (p1, p2) = (u64::from(b1.port()), u64::from(b2.port()));
     for pair in served.windows(2) {
-        assert_ne!(pair[0], pair[1], "one worker must alternate endpoints: {served:?} (b1={p1}, b2={p2})");
+        assert_ne!(
+            pair[0], pair[1],
+            "one worker must alternate endpoints: {served:?} (b1={p1}, b2={p2})"
+        );
     }
     assert_eq!(b1.requests().iter().filter(|r| r.target == "/one/x").count(), 3);
     assert_eq!(b2.requests().iter().filter(|r| r.target == "/two/x").count(), 3);

@@ -9,10 +9,14 @@ use turnpike_tests::{wait_until, wildcard_api, Backend, Behaviour, Gateway, Gate
 #[test]
 fn in_flight_request_completes_after_sigterm_and_new_connections_are_refused() {
     let b = Backend::with(Behaviour::Delay(Duration::from_secs(1), Box::new(Behaviour::Echo)));
-    let mut gw = Gateway::start(GatewayConfig::new().api("api.yaml", wildcard_api("/api", &b.url(""))));
+    let mut gw =
+        Gateway::start(GatewayConfig::new().api("api.yaml", wildcard_api("/api", &b.url(""))));
     let mut c = gw.client();
     c.send(b"GET /api/slow HTTP/1.1\r\nHost: a\r\n\r\n");
-    assert!(wait_until(Duration::from_secs(3), || b.request_count() == 1), "request never reached the backend");
+    assert!(
+        wait_until(Duration::from_secs(3), || b.request_count() == 1),
+        "request never reached the backend"
+    );
     let t = Instant::now();
     gw.terminate();
     // Within the backend's delay, the listener must be gone.
@@ -23,7 +27,9 @@ fn in_flight_request_completes_after_sigterm_and_new_connections_are_refused() {
     let r = c.read_response();
     assert_eq!(r.status, 200, "{}", r.describe());
     assert_eq!(r.json()["target"], "/slow");
-    let status = gw.wait_exit(Duration::from_secs(5)).expect("gateway did not exit after the in-flight request");
+    let status = gw
+        .wait_exit(Duration::from_secs(5))
+        .expect("gateway did not exit after the in-flight request");
     assert_eq!(status.code(), Some(0), "exit status {status:?}");
 }
 
@@ -65,6 +71,9 @@ fn shutdown_grace_bounds_the_wait_for_a_stuck_request() {
     gw.terminate();
     let status = gw.wait_exit(Duration::from_secs(5));
     let took = t.elapsed();
-    assert!(status.is_some(), "gateway still running {took:?} after SIGTERM with shutdown_grace_ms = 500");
+    assert!(
+        status.is_some(),
+        "gateway still running {took:?} after SIGTERM with shutdown_grace_ms = 500"
+    );
     assert!(took >= Duration::from_millis(400), "exited after {took:?}, before the grace period");
 }

@@ -74,7 +74,11 @@ fn upload(chunked: bool) {
     let sampler = RssSampler::start(gw.pid());
     let mut c = gw.client();
     c.set_timeout(Duration::from_secs(25));
-    let framing = if chunked { "Transfer-Encoding: chunked".to_owned() } else { format!("Content-Length: {SIZE}") };
+    let framing = if chunked {
+        "Transfer-Encoding: chunked".to_owned()
+    } else {
+        format!("Content-Length: {SIZE}")
+    };
     c.send(format!("PUT /api/upload HTTP/1.1\r\nHost: a\r\n{framing}\r\n\r\n").as_bytes());
     let mut w = c.stream().try_clone().expect("clone");
     let writer = std::thread::spawn(move || write_pattern(&mut w, SIZE, chunked));

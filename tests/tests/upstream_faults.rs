@@ -5,7 +5,9 @@
 use std::time::{Duration, Instant};
 
 use turnpike_tests::client::get;
-use turnpike_tests::{assert_error, dead_port, wildcard_api, Backend, Behaviour, Gateway, GatewayConfig};
+use turnpike_tests::{
+    assert_error, dead_port, wildcard_api, Backend, Behaviour, Gateway, GatewayConfig,
+};
 
 #[test]
 fn backend_down_is_503_102503() {
@@ -96,7 +98,9 @@ fn backend_closing_mid_body_does_not_fake_a_complete_response() {
             let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly-a-part");
         }
     });
-    let gw = Gateway::start(GatewayConfig::new().api("api.yaml", wildcard_api("/api", &format!("http://{addr}"))));
+    let gw = Gateway::start(
+        GatewayConfig::new().api("api.yaml", wildcard_api("/api", &format!("http://{addr}"))),
+    );
     let mut c = gw.client();
     c.send(b"GET /api/x HTTP/1.1\r\nHost: a\r\n\r\n");
     // An error reading means the client connection was aborted mid-body: correct.

@@ -54,6 +54,8 @@ pub(crate) struct TransferCodings {
     pub last_chunked: bool,
     /// A coding other than `chunked` appeared.
     pub other: bool,
+    /// A coding outside the IANA registry appeared (RFC 9110 §18.4).
+    pub unrecognized: bool,
     /// A list item was not a token.
     pub malformed: bool,
 }
@@ -82,6 +84,7 @@ impl TransferCodings {
             } else {
                 self.other = true;
                 self.last_chunked = false;
+                self.unrecognized |= !is_registered_coding(name);
             }
         }
     }
@@ -94,6 +97,10 @@ impl TransferCodings {
         if self.malformed {
             return Err(H1Error::InvalidHeaderValue);
         }
+        // RFC 9112 §6.1: a coding the server does not understand → 501, whatever its position.
+        if self.unrecognized {
+            return Err(H1Error::UnknownTransferCoding);
+        }
         if self.count == 0 || !self.last_chunked {
             return Err(H1Error::TransferEncodingNotChunkedLast);
         }
@@ -105,6 +112,14 @@ impl TransferCodings {
         }
         Ok(())
     }
+}
+
+/// Codings of the HTTP Transfer Coding Registry (RFC 9110 §18.4, RFC 9112 §7), which this
+/// gateway recognises even though it decodes only `chunked`.
+fn is_registered_coding(name: &[u8]) -> bool {
+    [&b"compress"[..], b"deflate", b"gzip", b"x-compress", b"x-gzip", b"identity", b"trailers"]
+        .iter()
+        .any(|known| name.eq_ignore_ascii_case(known))
 }
 
 #[cfg(test)]
@@ -147,7 +162,9 @@ mod tests {
         assert_eq!(verdict(&[b"chunked, gzip"]), Err(H1Error::TransferEncodingNotChunkedLast));
         assert_eq!(verdict(&[b"identity"]), Err(H1Error::TransferEncodingNotChunkedLast));
         assert_eq!(verdict(&[b""]), Err(H1Error::TransferEncodingNotChunkedLast));
-        assert_eq!(verdict(&[b"chunkedchunked"]), Err(H1Error::TransferEncodingNotChunkedLast));
+        assert_eq!(verdict(&[b"chunkedchunked"]), Err(H1Error::UnknownTransferCoding));
+        assert_eq!(verdict(&[b"x-unknown"]), Err(H1Error::UnknownTransferCoding));
+        assert_eq!(verdict(&[b"x-unknown, chunked"]), Err(H1Error::UnknownTransferCoding));
         assert_eq!(verdict(&[b"chunked", b"chunked"]), Err(H1Error::DuplicateChunked));
         assert_eq!(verdict(&[b"chun ked"]), Err(H1Error::InvalidHeaderValue));
     }
