@@ -54,6 +54,29 @@ pub fn tight_limits() -> Limits {
     }
 }
 
+/// Limits derived from `seed`, each at most the default (so "limits only refuse" applies),
+/// and often tiny: 0, 1, or a few bytes, to probe the edges.
+pub fn limits_from_seed(seed: u64) -> Limits {
+    let d = Limits::default();
+    let pick = |shift: u32, default: usize| -> usize {
+        let r = (seed >> shift) as usize;
+        match r % 4 {
+            0 => r / 4 % 4,
+            1 => r / 4 % 64,
+            2 => r / 4 % 256,
+            _ => default,
+        }
+        .min(default)
+    };
+    Limits {
+        max_request_line: pick(0, d.max_request_line),
+        max_header_bytes: pick(12, d.max_header_bytes),
+        max_headers: pick(24, d.max_headers),
+        max_chunk_ext_bytes: pick(36, d.max_chunk_ext_bytes),
+        max_trailer_bytes: pick(48, d.max_trailer_bytes),
+    }
+}
+
 /// Comparable copy of a [`RequestHead`] (which has no `PartialEq`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestSnapshot {
@@ -223,7 +246,7 @@ fn assert_fields(fields: &[(Span, Span)], head_len: usize, buf: &[u8]) {
         assert_within("header name", name, head_len, buf);
         assert_within("header value", value, head_len, buf);
         assert!(
-            name.start as usize >= last_end && value.start >= name.start + name.len + 1,
+            name.start as usize >= last_end && value.start > name.start + name.len,
             "header spans out of order ({name:?}, {value:?}) in {:?}",
             show(buf)
         );
@@ -663,14 +686,23 @@ const DIRTY_RESPONSE: &[u8] =
     b"HTTP/1.1 200 OK\r\nConnection: close, x\r\nContent-Length: 5\r\nX: y\r\n\r\n";
 
 /// Run `parse_request` on `buf` (and on the prefixes `buf[..k]` for each `k` in `cuts`, plus
-/// the boundaries around the head) under tight and default limits; panic on any broken
-/// invariant. Returns the outcome under the default limits.
+/// the boundaries around the head) under [`tight_limits`] and default limits; panic on any
+/// broken invariant. Returns the outcome under the default limits.
 pub fn check_request(buf: &[u8], cuts: &[usize]) -> HeadOutcome<RequestSnapshot> {
+    check_request_with(buf, cuts, &tight_limits())
+}
+
+/// [`check_request`] with `tight` (each field at most the default) in place of
+/// [`tight_limits`].
+pub fn check_request_with(
+    buf: &[u8],
+    cuts: &[usize],
+    tight: &Limits,
+) -> HeadOutcome<RequestSnapshot> {
     let defaults = Limits::default();
-    let tight = tight_limits();
     let mut head = RequestHead::default();
     let mut full = HeadOutcome::Partial;
-    for (limits, is_tight) in [(&tight, true), (&defaults, false)] {
+    for (limits, is_tight) in [(tight, true), (&defaults, false)] {
         full = request_once(buf, limits, &mut head);
         // A reused head gives the same answer as a fresh one.
         let mut dirty = RequestHead::default();
@@ -731,11 +763,19 @@ pub fn check_request(buf: &[u8], cuts: &[usize]) -> HeadOutcome<RequestSnapshot>
 
 /// Run `parse_response` on `buf` for a GET and a HEAD request, like [`check_request`].
 pub fn check_response(buf: &[u8], cuts: &[usize]) -> HeadOutcome<ResponseSnapshot> {
+    check_response_with(buf, cuts, &tight_limits())
+}
+
+/// [`check_response`] with `tight` in place of [`tight_limits`].
+pub fn check_response_with(
+    buf: &[u8],
+    cuts: &[usize],
+    tight: &Limits,
+) -> HeadOutcome<ResponseSnapshot> {
     let defaults = Limits::default();
-    let tight = tight_limits();
     let mut head = ResponseHead::default();
     let mut result = HeadOutcome::Partial;
-    for (limits, is_tight) in [(&tight, true), (&defaults, false)] {
+    for (limits, is_tight) in [(tight, true), (&defaults, false)] {
         let mut per_method = Vec::new();
         for method in [Method::Head, Method::Get] {
             let full = response_once(buf, limits, method, &mut head);
@@ -943,15 +983,19 @@ pub fn chunk_arrivals(seed: u8, len: usize) -> Vec<usize> {
 /// to 4 KiB), under tight and default limits; panic on any broken invariant. Returns the run
 /// under the default limits.
 pub fn check_chunked(input: &[u8], seed: u8) -> ChunkRun {
+    check_chunked_with(input, seed, &tight_limits())
+}
+
+/// [`check_chunked`] with `tight` in place of [`tight_limits`].
+pub fn check_chunked_with(input: &[u8], seed: u8, tight: &Limits) -> ChunkRun {
     let defaults = Limits::default();
-    let tight = tight_limits();
     let split = chunk_arrivals(seed, input.len());
     let single: Vec<usize> = vec![input.len() * usize::from(seed) / 256];
     let bytewise: Vec<usize> =
         if input.len() <= 4096 { (1..=input.len()).collect() } else { Vec::new() };
     let mut tight_run = None;
     let mut relaxed = None;
-    for (limits, is_tight) in [(&tight, true), (&defaults, false)] {
+    for (limits, is_tight) in [(tight, true), (&defaults, false)] {
         let whole = run_chunked(input, limits, &[]);
         for arrivals in [&single, &split, &bytewise] {
             let run = run_chunked(input, limits, arrivals);

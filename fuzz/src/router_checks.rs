@@ -109,8 +109,7 @@ fn normalize_host(raw: &[u8]) -> Option<Vec<u8>> {
 /// Base path `base` prefixes `path` at a segment boundary (`/` prefixes everything).
 fn base_matches(base: &str, path: &[u8]) -> bool {
     base == "/"
-        || (path.starts_with(base.as_bytes())
-            && matches!(path.get(base.len()), None | Some(b'/')))
+        || (path.starts_with(base.as_bytes()) && matches!(path.get(base.len()), None | Some(b'/')))
 }
 
 /// Naive template match of `rest` (the path after the base path, `""` or starting with '/'):
@@ -135,20 +134,12 @@ fn template_match(template: &str, rest: &[u8]) -> Option<Vec<(usize, usize)>> {
     }
     let body = template.trim_start_matches('/');
     let body = body.strip_suffix('/').unwrap_or(body);
-    let mut tpl: Vec<&str> = if body.is_empty() {
-        Vec::new()
-    } else {
-        body.split('/').collect()
-    };
+    let mut tpl: Vec<&str> = if body.is_empty() { Vec::new() } else { body.split('/').collect() };
     let wildcard = tpl.last() == Some(&"*");
     if wildcard {
         tpl.pop();
     }
-    let fits = if wildcard {
-        segs.len() >= tpl.len()
-    } else {
-        segs.len() == tpl.len()
-    };
+    let fits = if wildcard { segs.len() >= tpl.len() } else { segs.len() == tpl.len() };
     if !fits {
         return None;
     }
@@ -193,14 +184,8 @@ fn show(b: &[u8]) -> String {
 
 /// Look up (host, method, path) in `router` (built from [`specs`]) and check every rule.
 pub fn check_lookup(router: &Router, host: Option<&[u8]>, method: &[u8], path: &[u8]) {
-    let ctx = || {
-        format!(
-            "host {:?} method {:?} path {:?}",
-            host.map(show),
-            show(method),
-            show(path)
-        )
-    };
+    let ctx =
+        || format!("host {:?} method {:?} path {:?}", host.map(show), show(method), show(path));
     let mut params = vec![(7, 3); 3]; // dirty on purpose
     let result = router.lookup(host, method, path, &mut params);
 
@@ -232,11 +217,7 @@ pub fn check_lookup(router: &Router, host: Option<&[u8]>, method: &[u8], path: &
     if !matches!(result, Lookup::Matched(_)) {
         assert!(params.is_empty(), "params {params:?} left on {result:?}: {}", ctx());
     }
-    let selected = if path.first() == Some(&b'/') {
-        selected_api(host, path)
-    } else {
-        None
-    };
+    let selected = if path.first() == Some(&b'/') { selected_api(host, path) } else { None };
     let Some((api_host, api_base)) = selected else {
         assert_eq!(result, Lookup::NotFound, "no API selects this path: {}", ctx());
         return;
@@ -296,9 +277,7 @@ pub fn check_lookup(router: &Router, host: Option<&[u8]>, method: &[u8], path: &
                 ctx()
             );
             assert!(
-                matching
-                    .iter()
-                    .any(|(i, _)| TABLE[*i].3.join(", ") == allow),
+                matching.iter().any(|(i, _)| TABLE[*i].3.join(", ") == allow),
                 "Allow {allow:?} is no matching template's methods: {}",
                 ctx()
             );

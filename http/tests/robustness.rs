@@ -173,6 +173,10 @@ impl Rng {
     fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len())]
     }
+
+    fn pick_bytes(&mut self, items: &[&'static [u8]]) -> &'static [u8] {
+        items[self.below(items.len())]
+    }
 }
 
 fn env_u64(name: &str, default: u64) -> u64 {
@@ -290,19 +294,19 @@ fn assemble_request(rng: &mut Rng) -> Vec<u8> {
     if rng.chance(8) {
         out.extend_from_slice(b"\r\n");
     }
-    out.extend_from_slice(*rng.pick(METHODS));
+    out.extend_from_slice(rng.pick_bytes(METHODS));
     out.push(b' ');
-    out.extend_from_slice(*rng.pick(TARGETS));
+    out.extend_from_slice(rng.pick_bytes(TARGETS));
     out.extend_from_slice(if rng.chance(4) { b" HTTP/1.0\r\n" } else { b" HTTP/1.1\r\n" });
     for _ in 0..rng.below(6) {
-        out.extend_from_slice(*rng.pick(NAMES));
-        out.extend_from_slice(*rng.pick(COLONS));
-        out.extend_from_slice(*rng.pick(VALUES));
-        out.extend_from_slice(*rng.pick(EOLS));
+        out.extend_from_slice(rng.pick_bytes(NAMES));
+        out.extend_from_slice(rng.pick_bytes(COLONS));
+        out.extend_from_slice(rng.pick_bytes(VALUES));
+        out.extend_from_slice(rng.pick_bytes(EOLS));
     }
     out.extend_from_slice(b"\r\n");
     if rng.chance(2) {
-        out.extend_from_slice(*rng.pick(CHUNKED_SEEDS));
+        out.extend_from_slice(rng.pick_bytes(CHUNKED_SEEDS));
     }
     out
 }
@@ -387,6 +391,16 @@ fn random_cuts(rng: &mut Rng, len: usize) -> [usize; 3] {
     [rng.below(len + 1), rng.below(len + 1), len.saturating_sub(rng.below(4))]
 }
 
+/// Half the time the fixed tight limits, half the time random ones (often 0, 1 or a few
+/// bytes), each compared with the defaults.
+fn random_limits(rng: &mut Rng) -> Limits {
+    if rng.chance(2) {
+        checks::tight_limits()
+    } else {
+        checks::limits_from_seed(rng.next())
+    }
+}
+
 /// Run `iters` mutated inputs through `check`; on a failure print the input and fail.
 fn fuzz(
     name: &str,
@@ -464,7 +478,8 @@ fn h1_request_mutations() {
     corpus.extend(REQUEST_SEEDS.iter().map(|s| s.to_vec()));
     fuzz("h1_request", 1, &corpus, Some(assemble_request), |input, rng| {
         let cuts = random_cuts(rng, input.len());
-        head_label(&checks::check_request(input, &cuts))
+        let limits = random_limits(rng);
+        head_label(&checks::check_request_with(input, &cuts, &limits))
     });
 }
 
@@ -475,7 +490,8 @@ fn h1_response_mutations() {
     corpus.extend(RESPONSE_SEEDS.iter().map(|s| s.to_vec()));
     fuzz("h1_response", 2, &corpus, None, |input, rng| {
         let cuts = random_cuts(rng, input.len());
-        head_label(&checks::check_response(input, &cuts))
+        let limits = random_limits(rng);
+        head_label(&checks::check_response_with(input, &cuts, &limits))
     });
 }
 
@@ -487,7 +503,8 @@ fn h1_chunked_mutations() {
         encoded_chunked(rng).0
     }
     fuzz("h1_chunked", 3, &corpus, Some(generate), |input, rng| {
-        match checks::check_chunked(input, rng.next() as u8).end {
+        let limits = random_limits(rng);
+        match checks::check_chunked_with(input, rng.next() as u8, &limits).end {
             checks::ChunkEnd::Done { .. } => "done",
             checks::ChunkEnd::NeedMore => "need-more",
             checks::ChunkEnd::Error(_) => "error",
