@@ -140,7 +140,7 @@ pub async fn respond_locally(
         if conn.head.version == Version::Http10 { Version::Http10 } else { Version::Http11 };
     conn.wbuf.clear();
     reply.write(&mut conn.wbuf, version, !keep_alive, Some(&conn.request_id));
-    let written =
-        io::write_all(&mut conn.stream, &mut conn.wbuf, settings.timeouts.client_io).await;
+    conn.deadline.arm(settings.timeouts.client_io);
+    let written = io::write_all(&mut conn.stream, &mut conn.wbuf, &conn.deadline).await;
     keep_alive && written.is_ok()
 }

@@ -21,6 +21,7 @@ pub mod config;
 pub mod conn;
 pub mod control;
 pub mod counters;
+pub mod deadline;
 pub mod exchange;
 mod gateway;
 pub mod local_reply;

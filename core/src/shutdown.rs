@@ -2,7 +2,10 @@
 //! shutdown; the accept loop and idle keep-alive connections wait on it and stop, while requests in
 //! flight run to completion (the worker enforces the grace deadline).
 //!
-//! Single-threaded by design (one per core): `Cell`/`RefCell`, no atomics.
+//! Single-threaded by design (one per core): `Cell`/`RefCell`, no atomics. Meant for the few
+//! long-lived tasks of a core (accept loop, sweeper): each distinct waiter stays registered until
+//! the signal is raised. Connections do not wait on it; shutdown reaches idle connections through
+//! their deadlines (`deadline::Deadlines::fire_idle`).
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;

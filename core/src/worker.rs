@@ -15,6 +15,7 @@ use std::time::Duration;
 use crate::clock::Clock;
 use crate::control::{ControlMessage, ControlReceiver, Published};
 use crate::counters::{bump, drop_one, WorkerCounters};
+use crate::deadline::{self, Deadlines};
 use crate::request_id::RequestIds;
 use crate::runtime::{self, TcpListener};
 use crate::shutdown::ShutdownSignal;
@@ -34,6 +35,8 @@ pub struct Worker {
     pub counters: Arc<WorkerCounters>,
     pub clock: Clock,
     pub shutdown: ShutdownSignal,
+    /// Deadlines of this core's connections, swept every [`deadline::TICK`].
+    pub deadlines: Rc<Deadlines>,
     pub request_ids: RefCell<RequestIds>,
     open_connections: Cell<usize>,
 }
@@ -50,6 +53,7 @@ impl Worker {
             counters,
             clock: Clock::System,
             shutdown: ShutdownSignal::default(),
+            deadlines: Deadlines::new(),
             request_ids: RefCell::new(RequestIds::new()),
             open_connections: Cell::new(0),
         }
@@ -107,7 +111,7 @@ pub async fn run(
     published: Published,
 ) {
     runtime::spawn(control_loop(Rc::clone(&worker), control, published));
-    runtime::spawn(pool_sweeper(Rc::clone(&worker)));
+    runtime::spawn(sweeper(Rc::clone(&worker)));
     loop {
         runtime::select! {
             () = worker.shutdown.wait() => break,
@@ -146,22 +150,42 @@ async fn control_loop(worker: Rc<Worker>, mut control: ControlReceiver, publishe
         match message {
             ControlMessage::SnapshotPublished => worker.install(published.load_full()),
             ControlMessage::Shutdown => {
-                worker.shutdown.raise();
+                stop(&worker);
                 return;
             }
         }
     }
     // The control thread is gone: stop as if asked to.
-    worker.shutdown.raise();
+    stop(&worker);
 }
 
-async fn pool_sweeper(worker: Rc<Worker>) {
+/// Raises the stop signal and closes connections idle between requests.
+fn stop(worker: &Worker) {
+    worker.shutdown.raise();
+    worker.deadlines.fire_idle();
+}
+
+/// Fires connection deadlines every tick and closes expired pooled connections every second.
+async fn sweeper(worker: Rc<Worker>) {
+    let ticks_per_eviction = (1000 / deadline::TICK.as_millis()).max(1);
+    let mut ticks = 0u128;
     loop {
         runtime::select! {
-            () = worker.shutdown.wait() => return,
-            () = runtime::sleep(Duration::from_secs(1)) => {
-                let idle_timeout = worker.table().settings.pool.idle_timeout;
-                worker.pool.borrow_mut().evict_expired(worker.clock.now(), idle_timeout);
+            () = worker.shutdown.wait() => {
+                // Keep firing deadlines while connections drain; stop once they are gone.
+                while worker.open_connections() > 0 {
+                    worker.deadlines.sweep();
+                    runtime::sleep(deadline::TICK).await;
+                }
+                return;
+            }
+            () = runtime::sleep(deadline::TICK) => {
+                worker.deadlines.sweep();
+                ticks += 1;
+                if ticks.is_multiple_of(ticks_per_eviction) {
+                    let idle_timeout = worker.table().settings.pool.idle_timeout;
+                    worker.pool.borrow_mut().evict_expired(worker.clock.now(), idle_timeout);
+                }
             }
         }
     }

@@ -9,7 +9,6 @@
 
 use std::net::SocketAddr;
 use std::rc::Rc;
-use std::time::Instant;
 
 use turnpike_http::h1::{parse_request, Parsed, Version};
 
@@ -18,7 +17,7 @@ use crate::conn::io::{self, IoFailure};
 use crate::conn::ClientConn;
 use crate::counters::bump;
 use crate::local_reply::LocalReply;
-use crate::runtime::{self, TcpStream};
+use crate::runtime::TcpStream;
 use crate::worker::{ConnectionGuard, Worker};
 
 /// What waiting for a request head gave.
@@ -38,7 +37,7 @@ pub async fn serve(
     peer: SocketAddr,
     _guard: ConnectionGuard,
 ) {
-    let mut conn = ClientConn::new(stream, peer);
+    let mut conn = ClientConn::new(stream, peer, worker.deadlines.register());
     let mut first = true;
     loop {
         let table = worker.table();
@@ -67,42 +66,39 @@ async fn wait_for_head(
     first: bool,
 ) -> HeadWait {
     let timeouts = &settings.timeouts;
-    let mut deadline =
-        (first || !conn.rbuf.is_empty()).then(|| Instant::now() + timeouts.request_head);
+    // A head already begun (or the first one) must be complete within `request_head`; an idle
+    // connection waits `keepalive_idle` for the next one, and is woken early by shutdown.
+    let mut waiting_idle = !first && conn.rbuf.is_empty();
+    if waiting_idle {
+        if worker.shutdown.is_raised() {
+            return HeadWait::Closed;
+        }
+        conn.deadline.arm(timeouts.keepalive_idle);
+        conn.deadline.set_idle(true);
+    } else {
+        conn.deadline.arm(timeouts.request_head);
+    }
     loop {
         if !conn.rbuf.is_empty() {
             match parse_request(&conn.rbuf, &settings.limits, &mut conn.head) {
                 Ok(Parsed::Complete) => {
                     conn.consumed = conn.head.head_len;
+                    conn.deadline.disarm();
                     return HeadWait::Ready;
                 }
                 Ok(Parsed::Partial) => {}
                 Err(err) => return HeadWait::Refused(LocalReply::Malformed(err)),
             }
         }
-        let read = match deadline {
-            Some(deadline) => {
-                let left = deadline.saturating_duration_since(Instant::now());
-                io::read_more(&mut conn.stream, &mut conn.rbuf, left).await
-            }
-            None => {
-                // Idle between requests: the next head may never come, and shutdown ends the wait.
-                if worker.shutdown.is_raised() {
-                    return HeadWait::Closed;
-                }
-                let idle = timeouts.keepalive_idle;
-                runtime::select! {
-                    () = worker.shutdown.wait() => return HeadWait::Closed,
-                    read = io::read_more(&mut conn.stream, &mut conn.rbuf, idle) => read,
-                }
-            }
-        };
+        let read = io::read_more(&mut conn.stream, &mut conn.rbuf, &conn.deadline).await;
+        if waiting_idle {
+            // The first bytes of the next head: from now on it is a head read.
+            waiting_idle = false;
+            conn.deadline.set_idle(false);
+            conn.deadline.arm(timeouts.request_head);
+        }
         match read {
-            Ok(_) => {
-                if deadline.is_none() {
-                    deadline = Some(Instant::now() + timeouts.request_head);
-                }
-            }
+            Ok(_) => {}
             Err(IoFailure::TimedOut) if !conn.rbuf.is_empty() => {
                 return HeadWait::Refused(LocalReply::RequestTimeout);
             }
@@ -123,5 +119,6 @@ pub async fn send_reply_and_close(
     let version =
         if conn.head.version == Version::Http10 { Version::Http10 } else { Version::Http11 };
     reply.write(&mut conn.wbuf, version, true, None);
-    let _ = io::write_all(&mut conn.stream, &mut conn.wbuf, settings.timeouts.client_io).await;
+    conn.deadline.arm(settings.timeouts.client_io);
+    let _ = io::write_all(&mut conn.stream, &mut conn.wbuf, &conn.deadline).await;
 }

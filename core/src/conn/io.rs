@@ -1,11 +1,12 @@
-//! Socket reads and writes with deadlines, over monoio's owned-buffer I/O: a buffer is moved into
-//! the operation and comes back with it. If a deadline passes, the operation (and its buffer) is
-//! abandoned and the caller closes the connection.
+//! Socket reads and writes bounded by the connection's [`Deadline`] (armed by the caller), over
+//! monoio's owned-buffer I/O: a buffer is moved into the operation and comes back with it. If the
+//! deadline passes, the operation (and its buffer) is abandoned and the caller closes the
+//! connection.
 
 use std::io;
-use std::time::Duration;
 
-use crate::runtime::{self, AsyncReadRent, AsyncWriteRentExt, IoBuf, IoBufMut, TcpStream};
+use crate::deadline::Deadline;
+use crate::runtime::{AsyncReadRent, AsyncWriteRentExt, IoBufMut, TcpStream};
 
 /// Smallest free space a read is given; the buffer grows by this much when fuller.
 const MIN_READ_SPACE: usize = 4 * 1024;
@@ -25,15 +26,14 @@ pub enum IoFailure {
 pub async fn read_more(
     stream: &mut TcpStream,
     buf: &mut Vec<u8>,
-    limit: Duration,
+    deadline: &Deadline,
 ) -> Result<usize, IoFailure> {
     if buf.capacity() - buf.len() < MIN_READ_SPACE {
         buf.reserve(MIN_READ_SPACE.max(buf.capacity()));
     }
     let owned = std::mem::take(buf);
     let (start, end) = (owned.len(), owned.capacity());
-    let Some((result, slice)) =
-        runtime::timeout(limit, stream.read(owned.slice_mut(start..end))).await
+    let Some((result, slice)) = deadline.within(stream.read(owned.slice_mut(start..end))).await
     else {
         return Err(IoFailure::TimedOut);
     };
@@ -49,40 +49,16 @@ pub async fn read_more(
 pub async fn write_all(
     stream: &mut TcpStream,
     buf: &mut Vec<u8>,
-    limit: Duration,
+    deadline: &Deadline,
 ) -> Result<(), IoFailure> {
     if buf.is_empty() {
         return Ok(());
     }
     let owned = std::mem::take(buf);
-    let Some((result, owned)) = runtime::timeout(limit, stream.write_all(owned)).await else {
+    let Some((result, owned)) = deadline.within(stream.write_all(owned)).await else {
         return Err(IoFailure::TimedOut);
     };
     *buf = owned;
-    match result {
-        Ok(_) => Ok(()),
-        Err(err) => Err(IoFailure::Failed(err)),
-    }
-}
-
-/// Writes `buf[start..end]` without copying it.
-pub async fn write_range(
-    stream: &mut TcpStream,
-    buf: &mut Vec<u8>,
-    start: usize,
-    end: usize,
-    limit: Duration,
-) -> Result<(), IoFailure> {
-    if start >= end {
-        return Ok(());
-    }
-    let owned = std::mem::take(buf);
-    let Some((result, slice)) =
-        runtime::timeout(limit, stream.write_all(owned.slice(start..end))).await
-    else {
-        return Err(IoFailure::TimedOut);
-    };
-    *buf = slice.into_inner();
     match result {
         Ok(_) => Ok(()),
         Err(err) => Err(IoFailure::Failed(err)),

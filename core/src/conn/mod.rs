@@ -5,9 +5,11 @@ pub mod h1;
 pub mod io;
 
 use std::net::SocketAddr;
+use std::rc::Rc;
 
 use turnpike_http::h1::{RequestHead, ResponseHead};
 
+use crate::deadline::Deadline;
 use crate::runtime::TcpStream;
 
 /// Initial capacity of a connection's read and write buffers.
@@ -34,11 +36,13 @@ pub struct ClientConn {
     pub request_id: Vec<u8>,
     /// Bytes of `rbuf` that belong to the current request (head and body read so far).
     pub consumed: usize,
+    /// Bounds every socket operation of this connection (client and upstream side).
+    pub deadline: Rc<Deadline>,
 }
 
 impl ClientConn {
     /// Wraps an accepted socket.
-    pub fn new(stream: TcpStream, peer: SocketAddr) -> Self {
+    pub fn new(stream: TcpStream, peer: SocketAddr, deadline: Rc<Deadline>) -> Self {
         Self {
             stream,
             peer,
@@ -50,6 +54,7 @@ impl ClientConn {
             params: Vec::new(),
             request_id: Vec::with_capacity(64),
             consumed: 0,
+            deadline,
         }
     }
 

@@ -112,7 +112,8 @@ pub async fn forward(
                 return upstream_failed(worker, conn, failure, &request_body, settings).await
             }
         };
-        match io::write_all(&mut up.stream, &mut conn.wbuf, timeouts.upstream_response).await {
+        conn.deadline.arm(timeouts.upstream_response);
+        match io::write_all(&mut up.stream, &mut conn.wbuf, &conn.deadline).await {
             Ok(()) => {}
             Err(IoFailure::Closed | IoFailure::Failed(_)) if up.reused && !fresh => {
                 fresh = true;
@@ -142,7 +143,8 @@ pub async fn forward(
         if !request_body.is_done() {
             if conn.head.expect_continue && client_version == Version::Http11 {
                 let mut cont = CONTINUE_100.to_vec();
-                if io::write_all(&mut conn.stream, &mut cont, timeouts.client_io).await.is_err() {
+                conn.deadline.arm(timeouts.client_io);
+                if io::write_all(&mut conn.stream, &mut cont, &conn.deadline).await.is_err() {
                     return false;
                 }
             }
@@ -154,12 +156,13 @@ pub async fn forward(
                 }
             }
         }
+        conn.deadline.arm(timeouts.upstream_response);
         match upstream::read_response_head(
             &mut up,
             &mut conn.response,
             method,
             &settings.limits,
-            timeouts.upstream_response,
+            &conn.deadline,
         )
         .await
         {
@@ -257,30 +260,31 @@ async fn relay_response(
                 tracing::debug!(?err, "invalid upstream response body");
                 bump(&worker.counters.upstream_errors);
                 // Whatever reached the client is cut short: closing tells it so.
-                let _ = io::write_all(&mut conn.stream, &mut conn.wbuf, timeouts.client_io).await;
+                conn.deadline.arm(timeouts.client_io);
+                let _ = io::write_all(&mut conn.stream, &mut conn.wbuf, &conn.deadline).await;
                 return false;
             }
         }
         up.rbuf.drain(..start.min(up.rbuf.len()));
         start = 0;
-        if io::write_all(&mut conn.stream, &mut conn.wbuf, timeouts.client_io).await.is_err() {
+        conn.deadline.arm(timeouts.client_io);
+        if io::write_all(&mut conn.stream, &mut conn.wbuf, &conn.deadline).await.is_err() {
             return false;
         }
         conn.wbuf.clear();
         if pump.is_done() {
             break;
         }
-        match io::read_more(&mut up.stream, &mut up.rbuf, timeouts.upstream_response).await {
+        conn.deadline.arm(timeouts.upstream_response);
+        match io::read_more(&mut up.stream, &mut up.rbuf, &conn.deadline).await {
             Ok(_) => {}
             Err(IoFailure::Closed) => {
                 if pump.on_eof(&mut conn.wbuf).is_err() {
                     bump(&worker.counters.upstream_errors);
                     return false;
                 }
-                if io::write_all(&mut conn.stream, &mut conn.wbuf, timeouts.client_io)
-                    .await
-                    .is_err()
-                {
+                conn.deadline.arm(timeouts.client_io);
+                if io::write_all(&mut conn.stream, &mut conn.wbuf, &conn.deadline).await.is_err() {
                     return false;
                 }
                 conn.wbuf.clear();
@@ -317,7 +321,8 @@ async fn stream_request_body(
         let consumed = conn.consumed.min(conn.rbuf.len());
         conn.rbuf.drain(..consumed);
         conn.consumed = 0;
-        match io::read_more(&mut conn.stream, &mut conn.rbuf, timeouts.client_io).await {
+        conn.deadline.arm(timeouts.client_io);
+        match io::read_more(&mut conn.stream, &mut conn.rbuf, &conn.deadline).await {
             Ok(_) => {}
             Err(_) => return Err(StreamFailure::Client),
         }
@@ -326,7 +331,8 @@ async fn stream_request_body(
             Ok(used) => conn.consumed = used,
             Err(_) => return Err(StreamFailure::Client),
         }
-        match io::write_all(&mut up.stream, &mut conn.wbuf, timeouts.upstream_response).await {
+        conn.deadline.arm(timeouts.upstream_response);
+        match io::write_all(&mut up.stream, &mut conn.wbuf, &conn.deadline).await {
             Ok(()) => {}
             Err(IoFailure::TimedOut) => {
                 return Err(StreamFailure::Upstream(UpstreamFailure::TimedOut))

@@ -9,6 +9,7 @@ use turnpike_http::Limits;
 
 use crate::conn::io::{self, IoFailure};
 use crate::counters::bump;
+use crate::deadline::Deadline;
 use crate::runtime;
 use crate::snapshot::Endpoint;
 use crate::upstream::UpstreamConn;
@@ -68,9 +69,8 @@ pub async fn read_response_head(
     head: &mut ResponseHead,
     method: Method,
     limits: &Limits,
-    limit: Duration,
+    deadline: &Deadline,
 ) -> Result<(), UpstreamFailure> {
-    let deadline = std::time::Instant::now() + limit;
     loop {
         if !up.rbuf.is_empty() {
             match parse_response(&up.rbuf, limits, method, head) {
@@ -89,9 +89,8 @@ pub async fn read_response_head(
                 }
             }
         }
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
         let nothing_yet = up.rbuf.is_empty();
-        match io::read_more(&mut up.stream, &mut up.rbuf, left).await {
+        match io::read_more(&mut up.stream, &mut up.rbuf, deadline).await {
             Ok(_) => {}
             Err(IoFailure::TimedOut) => return Err(UpstreamFailure::TimedOut),
             Err(IoFailure::Closed | IoFailure::Failed(_)) if nothing_yet && up.reused => {
