@@ -6,7 +6,9 @@
 //! catalogue; nothing else in `core` writes error responses.
 
 use turnpike_http::h1::{RequestBody, Version};
-use turnpike_policy::{Policy, RequestContext, RequestView, Verdict};
+use turnpike_policy::{
+    CalloutOutcome, CalloutResponse, Denial, Policy, RequestContext, RequestView, Verdict,
+};
 
 use crate::client_ip;
 use crate::config::Settings;
@@ -14,9 +16,10 @@ use crate::conn::io;
 use crate::conn::ClientConn;
 use crate::counters::bump;
 use crate::local_reply::LocalReply;
+use crate::proxy::callout;
 use crate::request_id;
 use crate::router::Lookup;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Route, Snapshot};
 use crate::worker::Worker;
 
 /// Serves the request whose head is in `conn`; returns whether the connection stays open.
@@ -63,35 +66,7 @@ pub async fn run(worker: &Worker, snap: &Snapshot, conn: &mut ClientConn) -> boo
     );
     let mut ctx = RequestContext::new(client_ip);
     if !route.policies.is_empty() {
-        let buf = &conn.rbuf;
-        let head = &conn.head;
-        let headers: Vec<(&[u8], &[u8])> =
-            head.headers.iter().map(|h| (h.name.get(buf), h.value.get(buf))).collect();
-        let view = RequestView {
-            method: head.method_span.get(buf),
-            path: head.path.get(buf),
-            query: head.query.map(|q| q.get(buf)),
-            headers: &headers,
-        };
-        let mut denial = None;
-        for policy in &route.policies {
-            match policy.on_request_head(&mut ctx, &view) {
-                Verdict::Continue => {}
-                Verdict::Respond(d) => {
-                    denial = Some(d);
-                    break;
-                }
-                Verdict::Callout(_) => {
-                    // No built-in policy asks for a callout yet; refusing is safer than skipping.
-                    denial = Some(turnpike_policy::Denial::Forbidden {
-                        reason: "policy callout is not available on this route".into(),
-                    });
-                    break;
-                }
-            }
-        }
-        drop(headers);
-        if let Some(denial) = denial {
+        if let Some(denial) = request_phases(worker, snap, conn, route, &mut ctx).await {
             return respond_locally(worker, conn, &LocalReply::Denied(&denial), settings).await;
         }
     }
@@ -107,6 +82,67 @@ pub async fn run(worker: &Worker, snap: &Snapshot, conn: &mut ClientConn) -> boo
     };
     let base_len = snap.router.base_path_len(route_index);
     crate::proxy::forward(worker, snap, conn, route, endpoint, base_len, &mut ctx).await
+}
+
+/// Most callouts one policy may ask for on one request (a loop guard).
+const MAX_CALLOUTS_PER_POLICY: usize = 4;
+
+/// Runs `on_request_head` of every policy of the route, in order, carrying out the callouts they
+/// ask for; returns the first denial.
+async fn request_phases(
+    worker: &Worker,
+    snap: &Snapshot,
+    conn: &ClientConn,
+    route: &Route,
+    ctx: &mut RequestContext,
+) -> Option<Denial> {
+    let buf = &conn.rbuf;
+    let head = &conn.head;
+    let headers: Vec<(&[u8], &[u8])> =
+        head.headers.iter().map(|h| (h.name.get(buf), h.value.get(buf))).collect();
+    let view = RequestView {
+        method: head.method_span.get(buf),
+        path: head.path.get(buf),
+        query: head.query.map(|q| q.get(buf)),
+        headers: &headers,
+    };
+    for policy in &route.policies {
+        let mut verdict = policy.on_request_head(ctx, &view);
+        let mut callouts = 0;
+        while let Verdict::Callout(call) = verdict {
+            callouts += 1;
+            if callouts > MAX_CALLOUTS_PER_POLICY {
+                return Some(Denial::Forbidden {
+                    reason: "policy asked for too many callouts".into(),
+                });
+            }
+            verdict = match callout::perform(worker, snap, &conn.deadline, &call).await {
+                Ok(reply) => {
+                    let headers: Vec<(&[u8], &[u8])> = reply
+                        .head
+                        .headers
+                        .iter()
+                        .map(|h| (h.name.get(&reply.raw), h.value.get(&reply.raw)))
+                        .collect();
+                    let response = CalloutResponse {
+                        status: reply.head.status,
+                        headers: &headers,
+                        body: &reply.body,
+                    };
+                    policy.on_callout_result(ctx, &CalloutOutcome::Response(response))
+                }
+                Err(failure) => {
+                    tracing::debug!(?failure, "policy callout failed");
+                    bump(&worker.counters.upstream_errors);
+                    policy.on_callout_result(ctx, &CalloutOutcome::Failed)
+                }
+            };
+        }
+        if let Verdict::Respond(denial) = verdict {
+            return Some(denial);
+        }
+    }
+    None
 }
 
 /// Keeps the client's `x-request-id` when it is sane, otherwise generates one.

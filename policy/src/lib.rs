@@ -20,7 +20,7 @@ mod verdict;
 
 pub use context::{HeaderEdits, KeyType, RequestContext, RequestView, ResponseView};
 pub use header::{Direction, HeaderEdit, HeaderMediation, InvalidHeaderPolicy};
-pub use verdict::{Callout, Denial, Verdict};
+pub use verdict::{Callout, CalloutOutcome, CalloutResponse, Denial, Verdict};
 
 /// The phases a policy can act in; each has a default that lets the request continue.
 pub trait Policy {
@@ -30,10 +30,13 @@ pub trait Policy {
         Verdict::Continue
     }
 
-    /// After a callout this policy asked for has completed (`response` is its raw result).
-    fn on_callout_result(&self, ctx: &mut RequestContext, response: &[u8]) -> Verdict {
-        let _ = (ctx, response);
-        Verdict::Continue
+    /// After a callout this policy asked for has completed. A policy that asks for a callout
+    /// must decide here; the default refuses, so a forgotten override never lets a request through.
+    fn on_callout_result(&self, ctx: &mut RequestContext, outcome: &CalloutOutcome<'_>) -> Verdict {
+        let _ = (ctx, outcome);
+        Verdict::Respond(Denial::Forbidden {
+            reason: "policy callout result was not handled".into(),
+        })
     }
 
     /// After the upstream response head has been read, before it is sent to the client.
@@ -57,9 +60,9 @@ impl Policy for BuiltinPolicy {
         }
     }
 
-    fn on_callout_result(&self, ctx: &mut RequestContext, response: &[u8]) -> Verdict {
+    fn on_callout_result(&self, ctx: &mut RequestContext, outcome: &CalloutOutcome<'_>) -> Verdict {
         match self {
-            Self::Headers(p) => p.on_callout_result(ctx, response),
+            Self::Headers(p) => p.on_callout_result(ctx, outcome),
         }
     }
 

@@ -27,10 +27,32 @@ pub enum Denial {
 }
 
 /// A network call a policy needs before it can decide (e.g. OAuth2 token introspection).
+///
+/// Core sends `request` to an endpoint of `cluster`, reads the whole response (bounded), and
+/// resumes the policy with [`crate::Policy::on_callout_result`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Callout {
     /// Index of the upstream cluster in the snapshot that serves the call.
     pub cluster: u32,
-    /// A complete HTTP/1.1 request to send, head and body.
+    /// A complete HTTP/1.1 request to send, head and body (with `Host`, and a Content-Length
+    /// when it has a body).
     pub request: Vec<u8>,
+}
+
+/// What came back from a callout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CalloutOutcome<'a> {
+    /// The service answered (any status).
+    Response(CalloutResponse<'a>),
+    /// No usable answer: connection refused or reset, timeout, invalid or oversized response.
+    Failed,
+}
+
+/// A callout's response, body decoded from its framing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CalloutResponse<'a> {
+    pub status: u16,
+    /// Header (name, value) pairs in received order.
+    pub headers: &'a [(&'a [u8], &'a [u8])],
+    pub body: &'a [u8],
 }

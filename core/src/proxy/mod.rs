@@ -12,6 +12,7 @@
 //! a half response it could mistake for a whole one.
 
 mod body;
+pub mod callout;
 mod headers;
 mod upstream;
 
