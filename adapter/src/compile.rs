@@ -54,6 +54,7 @@ pub fn compile(defs: &[ApiDefinition], settings: Settings) -> Result<Snapshot, C
                     production: clusters.intern(&route.production),
                     sandbox: route.sandbox.as_ref().map(|s| clusters.intern(s)),
                     policies: Vec::new(),
+                    action: turnpike_core::RouteAction::Proxy,
                 });
                 specs.push(RouteSpec {
                     vhost: def.vhost.clone(),

@@ -222,6 +222,9 @@ fn init_tracing(level: &str) -> anyhow::Result<()> {
     };
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        // Colours only for a person at a terminal, never in files or pipes.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init()
         .map_err(|err| anyhow::anyhow!(err))?;
     Ok(())

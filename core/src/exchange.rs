@@ -16,10 +16,11 @@ use crate::conn::io;
 use crate::conn::ClientConn;
 use crate::counters::bump;
 use crate::local_reply::LocalReply;
+use crate::mock;
 use crate::proxy::callout;
 use crate::request_id;
 use crate::router::Lookup;
-use crate::snapshot::{Route, Snapshot};
+use crate::snapshot::{MockResponses, Route, RouteAction, Snapshot};
 use crate::worker::Worker;
 
 /// Serves the request whose head is in `conn`; returns whether the connection stays open.
@@ -52,6 +53,9 @@ pub async fn run(worker: &Worker, snap: &Snapshot, conn: &mut ClientConn) -> boo
     let Some(route) = snap.route(route_index) else {
         return respond_locally(worker, conn, &LocalReply::NotFound, settings).await;
     };
+    if route.action == RouteAction::Blocked {
+        return respond_locally(worker, conn, &LocalReply::ApiBlocked, settings).await;
+    }
     if let (Some(max), RequestBody::Length(len)) = (settings.max_request_body, conn.head.body) {
         if len > max {
             return respond_locally(worker, conn, &LocalReply::PayloadTooLarge, settings).await;
@@ -69,6 +73,10 @@ pub async fn run(worker: &Worker, snap: &Snapshot, conn: &mut ClientConn) -> boo
         if let Some(denial) = request_phases(worker, snap, conn, route, &mut ctx).await {
             return respond_locally(worker, conn, &LocalReply::Denied(&denial), settings).await;
         }
+    }
+
+    if let RouteAction::Mock(mocks) = &route.action {
+        return answer_from_examples(worker, conn, mocks, settings).await;
     }
 
     // Upstream: the sandbox cluster for sandbox keys where the route has one.
@@ -143,6 +151,31 @@ async fn request_phases(
         }
     }
     None
+}
+
+/// Answers a mocked route from its examples.
+async fn answer_from_examples(
+    worker: &Worker,
+    conn: &mut ClientConn,
+    mocks: &MockResponses,
+    settings: &Settings,
+) -> bool {
+    let chosen = {
+        let buf = &conn.rbuf;
+        mock::choose(mocks, conn.head.header(buf, "prefer"), conn.head.header(buf, "accept"))
+    };
+    let Some(example) = chosen else {
+        return respond_locally(worker, conn, &LocalReply::NoMockExample, settings).await;
+    };
+    let keep_alive =
+        conn.head.keep_alive && conn.head.body == RequestBody::None && !worker.shutdown.is_raised();
+    let version =
+        if conn.head.version == Version::Http10 { Version::Http10 } else { Version::Http11 };
+    conn.wbuf.clear();
+    mock::write(&mut conn.wbuf, example, conn.head.method, version, keep_alive, &conn.request_id);
+    conn.deadline.arm(settings.timeouts.client_io);
+    let written = io::write_all(&mut conn.stream, &mut conn.wbuf, &conn.deadline).await;
+    keep_alive && written.is_ok()
 }
 
 /// Keeps the client's `x-request-id` when it is sane, otherwise generates one.

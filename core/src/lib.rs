@@ -25,6 +25,7 @@ pub mod deadline;
 pub mod exchange;
 mod gateway;
 pub mod local_reply;
+pub mod mock;
 pub mod proxy;
 pub mod request_id;
 pub mod router;
@@ -39,5 +40,6 @@ pub use runtime::DriverKind;
 
 pub use config::{Cidr, Driver, Limits, PoolSettings, Settings, StaticConfig, Timeouts};
 pub use snapshot::{
-    Api, ApiId, ApiIndex, Cluster, ClusterId, ClusterIndex, Endpoint, Route, RouteIndex, Snapshot,
+    Api, ApiId, ApiIndex, Cluster, ClusterId, ClusterIndex, Endpoint, MockResponse, MockResponses,
+    Route, RouteAction, RouteIndex, Snapshot,
 };

@@ -31,6 +31,10 @@ pub enum LocalReply<'a> {
     UpstreamInvalidResponse,
     /// A policy refused the request.
     Denied(&'a Denial),
+    /// The API is blocked (WSO2 `lifeCycleStatus: BLOCKED`).
+    ApiBlocked,
+    /// A mocked operation has no example to answer with.
+    NoMockExample,
 }
 
 /// Status, code, message and description of a reply.
@@ -79,6 +83,19 @@ impl<'a> LocalReply<'a> {
             Self::UpstreamInvalidResponse => {
                 r(502, "102502", "Bad Gateway", "The backend service sent an invalid response.")
             }
+            Self::ApiBlocked => r(
+                503,
+                "700700",
+                "API blocked",
+                "This API has been blocked temporarily. Please try again later or contact the \
+                 system administrators.",
+            ),
+            Self::NoMockExample => r(
+                501,
+                "501",
+                "Not Implemented",
+                "This operation of the prototyped API has no example response.",
+            ),
             Self::Denied(denial) => match denial {
                 Denial::Forbidden { reason } => r(403, "403", "Forbidden", reason.as_str()),
                 Denial::Unauthenticated { reason } => {
@@ -148,6 +165,18 @@ fn status_code_text(status: u16) -> &'static str {
 /// Reason phrases for the statuses the gateway generates.
 pub fn reason_phrase(status: u16) -> &'static str {
     match status {
+        100 => "Continue",
+        201 => "Created",
+        202 => "Accepted",
+        203 => "Non-Authoritative Information",
+        204 => "No Content",
+        206 => "Partial Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        304 => "Not Modified",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",
@@ -163,8 +192,16 @@ pub fn reason_phrase(status: u16) -> &'static str {
         502 => "Bad Gateway",
         503 => "Service Unavailable",
         504 => "Gateway Timeout",
+        409 => "Conflict",
+        410 => "Gone",
+        412 => "Precondition Failed",
+        415 => "Unsupported Media Type",
+        422 => "Unprocessable Content",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
         505 => "HTTP Version Not Supported",
-        _ => "Internal Server Error",
+        200..=299 => "OK",
+        _ => "Unknown",
     }
 }
 
@@ -214,6 +251,8 @@ mod tests {
         assert_eq!(LocalReply::UpstreamUnavailable.render().status, 503);
         assert_eq!(LocalReply::UpstreamTimeout.render().code, "102504");
         assert_eq!(LocalReply::UpstreamTimeout.render().status, 504);
+        assert_eq!(LocalReply::ApiBlocked.render().code, "700700");
+        assert_eq!(LocalReply::ApiBlocked.render().status, 503);
     }
 
     #[test]

@@ -61,6 +61,37 @@ pub struct Route {
     pub sandbox: Option<ClusterIndex>,
     /// Policies applied to this route, in order.
     pub policies: Vec<BuiltinPolicy>,
+    /// What serves the route once its policies let the request through.
+    pub action: RouteAction,
+}
+
+/// What serves a route.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum RouteAction {
+    /// Proxy to the production (or sandbox) cluster.
+    #[default]
+    Proxy,
+    /// The API is blocked (WSO2 `lifeCycleStatus: BLOCKED`): 503 with code 700700.
+    Blocked,
+    /// Answer from the definition's examples without a backend (WSO2 prototyped / mocked APIs).
+    Mock(MockResponses),
+}
+
+/// The example responses of a mocked operation; the first is the default.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MockResponses {
+    pub responses: Vec<MockResponse>,
+}
+
+/// One example response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MockResponse {
+    pub status: u16,
+    /// Media type of `body` (e.g. `application/json`); empty for a response without a body.
+    pub content_type: String,
+    pub body: Vec<u8>,
+    /// Extra headers (name in lower case).
+    pub headers: Vec<(String, String)>,
 }
 
 /// A set of endpoints that traffic is balanced over (round-robin per core).

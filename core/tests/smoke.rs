@@ -82,6 +82,7 @@ fn snapshot(backend: SocketAddr) -> Snapshot {
             production: ClusterIndex(0),
             sandbox: None,
             policies: vec![],
+            action: turnpike_core::RouteAction::Proxy,
         }],
         clusters: vec![Cluster {
             id: ClusterId(9),

@@ -6,6 +6,8 @@
 
 use std::net::IpAddr;
 
+use crate::rewrite::Rewrites;
+
 /// Which key type the caller presented (selects the production or sandbox cluster).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum KeyType {
@@ -58,12 +60,19 @@ pub struct RequestContext {
     pub key_type: KeyType,
     /// Header edits to apply.
     pub headers: HeaderEdits,
+    /// Rewrites of the upstream request (path, method, query).
+    pub rewrites: Rewrites,
 }
 
 impl RequestContext {
     /// A fresh context for a request from `client_ip`.
     pub fn new(client_ip: IpAddr) -> Self {
-        Self { client_ip, key_type: KeyType::Production, headers: HeaderEdits::default() }
+        Self {
+            client_ip,
+            key_type: KeyType::Production,
+            headers: HeaderEdits::default(),
+            rewrites: Rewrites::default(),
+        }
     }
 }
 

@@ -16,10 +16,12 @@
 
 mod context;
 mod header;
+mod rewrite;
 mod verdict;
 
 pub use context::{HeaderEdits, KeyType, RequestContext, RequestView, ResponseView};
 pub use header::{Direction, HeaderEdit, HeaderMediation, InvalidHeaderPolicy};
+pub use rewrite::{InvalidRewrite, RequestRewrite, Rewrites};
 pub use verdict::{Callout, CalloutOutcome, CalloutResponse, Denial, Verdict};
 
 /// The phases a policy can act in; each has a default that lets the request continue.
@@ -51,24 +53,30 @@ pub trait Policy {
 pub enum BuiltinPolicy {
     /// Set or remove request/response headers (WSO2 `SET_HEADER` / `REMOVE_HEADER`).
     Headers(HeaderMediation),
+    /// Rewrite the upstream request (WSO2 `ADD_QUERY`, `REWRITE_RESOURCE_PATH`,
+    /// `REWRITE_RESOURCE_METHOD`).
+    Rewrite(RequestRewrite),
 }
 
 impl Policy for BuiltinPolicy {
     fn on_request_head(&self, ctx: &mut RequestContext, request: &RequestView<'_>) -> Verdict {
         match self {
             Self::Headers(p) => p.on_request_head(ctx, request),
+            Self::Rewrite(p) => p.on_request_head(ctx, request),
         }
     }
 
     fn on_callout_result(&self, ctx: &mut RequestContext, outcome: &CalloutOutcome<'_>) -> Verdict {
         match self {
             Self::Headers(p) => p.on_callout_result(ctx, outcome),
+            Self::Rewrite(p) => p.on_callout_result(ctx, outcome),
         }
     }
 
     fn on_response_head(&self, ctx: &mut RequestContext, response: &ResponseView<'_>) -> Verdict {
         match self {
             Self::Headers(p) => p.on_response_head(ctx, response),
+            Self::Rewrite(p) => p.on_response_head(ctx, response),
         }
     }
 }

@@ -7,7 +7,7 @@
 use turnpike_http::h1::{
     self, is_connection_token, is_hop_by_hop, RequestHead, ResponseHead, Version,
 };
-use turnpike_policy::HeaderEdits;
+use turnpike_policy::{HeaderEdits, Rewrites};
 
 /// What a received header is to the proxy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +56,8 @@ pub struct UpstreamRequest<'a> {
     /// How the body is framed upstream.
     pub body: UpstreamBody,
     pub edits: &'a HeaderEdits,
+    /// Path, method and query rewrites from policies.
+    pub rewrites: &'a Rewrites,
 }
 
 /// Framing of the request body sent upstream.
@@ -68,17 +70,31 @@ pub enum UpstreamBody {
 
 /// Encodes the upstream request head into `out`.
 pub fn encode_request(out: &mut Vec<u8>, head: &RequestHead, buf: &[u8], up: &UpstreamRequest<'_>) {
-    let method = head.method_span.get(buf);
+    let rewrites = up.rewrites;
+    let method = rewrites.method.as_deref().map_or(head.method_span.get(buf), str::as_bytes);
     out.extend_from_slice(method);
     out.push(b' ');
     out.extend_from_slice(up.target_path);
-    out.extend_from_slice(up.target_remainder);
-    if up.target_path.is_empty() && up.target_remainder.is_empty() {
+    let (remainder, query) = match &rewrites.path {
+        Some(path) => (path.as_bytes(), if rewrites.keep_query { up.query } else { None }),
+        None => (up.target_remainder, up.query),
+    };
+    out.extend_from_slice(remainder);
+    if up.target_path.is_empty() && remainder.is_empty() {
         out.push(b'/');
     }
-    if let Some(q) = up.query {
-        out.push(b'?');
+    let mut separator = b'?';
+    if let Some(q) = query {
+        out.push(separator);
         out.extend_from_slice(q);
+        separator = b'&';
+    }
+    for (name, value) in &rewrites.add_query {
+        out.push(separator);
+        out.extend_from_slice(name.as_bytes());
+        out.push(b'=');
+        out.extend_from_slice(value.as_bytes());
+        separator = b'&';
     }
     out.extend_from_slice(b" HTTP/1.1\r\n");
     h1::write_header(out, b"host", up.authority);

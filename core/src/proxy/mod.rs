@@ -85,6 +85,7 @@ pub async fn forward(
             via: settings.via.as_deref(),
             body: upstream_body,
             edits: &ctx.headers,
+            rewrites: &ctx.rewrites,
         };
         encode_request(&mut conn.wbuf, head, buf, &up);
     }
