@@ -14,6 +14,7 @@
 
 pub mod compile;
 pub mod config;
+pub mod deploy;
 pub mod error;
 pub mod load;
 pub mod openapi;
