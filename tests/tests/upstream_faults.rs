@@ -109,3 +109,56 @@ fn backend_closing_mid_body_does_not_fake_a_complete_response() {
     }
     srv.join().expect("server thread");
 }
+
+/// A backend that answers each connection's first request with keep-alive, then closes that
+/// connection shortly after, as a backend with a short idle timeout does. Counts connections.
+fn closes_idle_connections(
+) -> (std::net::SocketAddr, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&connections);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            counted.fetch_add(1, Ordering::SeqCst);
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    match stream.read(&mut byte) {
+                        Ok(1) => head.push(byte[0]),
+                        _ => return,
+                    }
+                }
+                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+                std::thread::sleep(Duration::from_millis(50));
+                // Dropping the stream closes it while the gateway keeps it in its pool.
+            });
+        }
+    });
+    (addr, connections)
+}
+
+#[test]
+fn request_on_a_pooled_connection_the_backend_closed_is_retried_once_on_a_fresh_one() {
+    let (addr, connections) = closes_idle_connections();
+    let gw = Gateway::start(
+        GatewayConfig::new().api("api.yaml", wildcard_api("/api", &format!("http://{addr}"))),
+    );
+    let first = get(gw.addr(), "/api/one");
+    assert_eq!(first.status, 200, "{}", first.describe());
+    // Let the backend close the connection the gateway pooled.
+    std::thread::sleep(Duration::from_millis(300));
+    let second = get(gw.addr(), "/api/two");
+    assert_eq!(
+        second.status,
+        200,
+        "stale pooled connection was not retried: {}",
+        second.describe()
+    );
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 2);
+}
