@@ -105,18 +105,11 @@ pub fn start(config: StaticConfig, mut snapshot: Snapshot) -> Result<GatewayHand
     };
     for index in 0..config.workers {
         // Worker 0 may bind port 0; the others bind the port it got.
-        let addr = handle.local_addr;
-        match spawn_worker(index, addr, &config, cpus, &handle.published) {
-            Ok(worker) => {
-                let (started, bound, driver) = worker;
+        match spawn_worker(index, handle.local_addr, &config, cpus, &handle.published) {
+            Ok((worker, bound)) => {
                 handle.local_addr = bound;
-                tracing::info!(worker = index, driver = %driver.driver, %bound, "worker serving");
-                handle.workers.push(WorkerHandle {
-                    control: started.control,
-                    thread: started.thread,
-                    counters: started.counters,
-                    driver: driver.driver,
-                });
+                tracing::info!(worker = index, driver = %worker.driver, %bound, "worker serving");
+                handle.workers.push(worker);
             }
             Err(err) => {
                 handle.shutdown();
@@ -127,23 +120,14 @@ pub fn start(config: StaticConfig, mut snapshot: Snapshot) -> Result<GatewayHand
     Ok(handle)
 }
 
-struct Started {
-    control: ControlSender,
-    thread: JoinHandle<()>,
-    counters: Arc<WorkerCounters>,
-}
-
-struct DriverInfo {
-    driver: DriverKind,
-}
-
+/// Starts worker `index` and waits until it serves; returns its handle and the bound address.
 fn spawn_worker(
     index: usize,
     addr: SocketAddr,
     config: &StaticConfig,
     cpus: usize,
     published: &Published,
-) -> Result<(Started, SocketAddr, DriverInfo), StartError> {
+) -> Result<(WorkerHandle, SocketAddr), StartError> {
     let (control_tx, control_rx) = control::channel();
     let counters = Arc::new(WorkerCounters::default());
     let (ready_tx, ready_rx) = mpsc::channel::<Ready>();
@@ -184,7 +168,7 @@ fn spawn_worker(
         .map_err(|e| StartError::Thread { worker: index, reason: e.to_string() })?;
     match ready_rx.recv() {
         Ok(Ok((bound, driver))) => {
-            Ok((Started { control: control_tx, thread, counters }, bound, DriverInfo { driver }))
+            Ok((WorkerHandle { control: control_tx, thread, counters, driver }, bound))
         }
         Ok(Err(err)) => {
             let _ = thread.join();
