@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Instructions per proxied request, counted by valgrind's callgrind: exact and repeatable on a
+# shared machine, unlike wall-clock figures (../shared/PERF.md). Prints the total user-space
+# instructions per request and the cost of reading the current snapshot (Worker::table, inlined
+# into the connection loop), which must stay under 1 % of a proxied request.
+#
+#   perf/callgrind.sh            # 8 s of wrk -c10 load, epoll driver (valgrind's io_uring support is partial)
+#   SECONDS_OF_LOAD=4 perf/callgrind.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${SECONDS_OF_LOAD:-8}
+
+need=()
+command -v nginx >/dev/null || need+=(nginx)
+command -v wrk >/dev/null || need+=(wrk)
+command -v valgrind >/dev/null || need+=(valgrind)
+command -v curl >/dev/null || need+=(curl)
+if [ ${#need[@]} -gt 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+fi
+cargo build --release -p turnpike-adapter
+
+work=$(mktemp -d /tmp/turnpike-callgrind.XXXXXX)
+mkdir -p "$work/apis" "$work/tmp"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+cat >"$work/backend.conf" <<CONF
+worker_processes 1; master_process off; daemon off; pid $work/backend.pid; error_log $work/backend-error.log;
+events { worker_connections 1024; }
+http { access_log off; keepalive_requests 1000000000; keepalive_timeout 300s;
+  client_body_temp_path $work/tmp/b; proxy_temp_path $work/tmp/p; fastcgi_temp_path $work/tmp/f;
+  uwsgi_temp_path $work/tmp/u; scgi_temp_path $work/tmp/s;
+  server { listen 127.0.0.1:18480; location / { default_type application/json;
+    return 200 '{"status":"ok","service":"backend","message":"hello from the benchmark backend","padding":"xxxxxxxxx"}'; } } }
+CONF
+cat >"$work/apis/bench.yaml" <<YAML
+openapi: 3.0.3
+info: {title: Bench, version: "1.0"}
+x-wso2-basePath: /bench/v1
+x-wso2-production-endpoints: {urls: ["http://127.0.0.1:18480"]}
+paths:
+  /*:
+    get: {responses: {"200": {description: ok}}}
+YAML
+cat >"$work/gateway.toml" <<TOML
+[runtime]
+workers = 1
+pin_workers = false
+[apis]
+directory = "$work/apis"
+[log]
+level = "warn"
+TOML
+
+nginx -p "$work" -c "$work/backend.conf" & pids+=($!)
+valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" target/release/turnpike run \
+    --config "$work/gateway.toml" --listen 127.0.0.1:18481 --workers 1 --driver epoll \
+    >"$work/turnpike.log" 2>&1 &
+tp=$!
+for _ in $(seq 1 120); do curl -sf -o /dev/null http://127.0.0.1:18481/bench/v1/hello && break; sleep 0.5; done
+wrk -t1 -c10 -d"${secs}s" http://127.0.0.1:18481/bench/v1/hello >"$work/wrk.out"
+kill -INT "$tp"; wait "$tp" || true
+requests=$(grep -oP '^\s*\K\d+(?= requests in)' "$work/wrk.out")
+total=$(callgrind_annotate "$work/callgrind.out" | grep -oP '^\s*\K[\d,]+(?= \(100\.0%\)\s+PROGRAM TOTALS)' | tr -d ,)
+table=$(callgrind_annotate --auto=yes "$work/callgrind.out" core/src/conn/h1.rs 2>/dev/null |
+    grep -P 'let table = worker\.table\(\);' | head -1 | grep -oP '^\s*\K[\d,]+' | tr -d , || echo 0)
+echo "requests:                     $requests"
+echo "instructions (whole process): $total"
+echo "instructions per request:     $((total / requests))"
+echo "snapshot read per request:    $(( (table + requests / 2) / requests )) instruction(s) on 'worker.table()' (Rc clone; its drop adds a few)"
+echo "profile: $work/callgrind.out (callgrind_annotate --inclusive=yes $work/callgrind.out)"
+trap - EXIT
+cleanup
