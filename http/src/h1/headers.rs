@@ -68,6 +68,21 @@ pub(crate) fn collect_connection(
     tokens: &mut Vec<Span>,
     flags: &mut ConnectionFlags,
 ) {
+    // Fast path: nearly every message says exactly `keep-alive` or `close`.
+    let single = if value.eq_ignore_ascii_case(b"keep-alive") {
+        Some(&mut flags.keep_alive)
+    } else if value.eq_ignore_ascii_case(b"close") {
+        Some(&mut flags.close)
+    } else {
+        None
+    };
+    if let Some(flag) = single {
+        *flag = true;
+        if let Some(sp) = Span::from_range(0, value.len()) {
+            tokens.push(sp.shifted(value_span.start));
+        }
+        return;
+    }
     for (s, e) in list_items(value) {
         if s == e {
             continue;
