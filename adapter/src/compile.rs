@@ -7,24 +7,29 @@
 //! processes and per-core state keyed by them survives a reload). Identical endpoint lists are
 //! deduplicated into one cluster.
 //!
-//! Rejected here, across definitions: two APIs on the same base path and virtual host. Per-API
-//! problems were already reported with pointers by [`crate::openapi`]; if the router still
-//! refuses a route, the error names the definition file it came from.
+//! Per route: the operation policies of the definition, and the action: `Blocked` for every route
+//! of a `BLOCKED` API, `Mock` (the operation's examples) for a mocked one, `Proxy` otherwise. A
+//! default-version API (`isDefaultVersion`) gets every route a second time under its unversioned
+//! base path (same clusters, policies and action).
 //!
-//! Not done here: policies (`Route::policies` is empty until the policy layer lands) and snapshot
-//! versions (the core assigns them at publication; `version` is 0).
+//! Rejected here, across definitions: two APIs with the same name + version on the same virtual
+//! host, and two APIs on the same base path (versioned or default) and virtual host. Per-API
+//! problems were already reported with pointers by [`crate::openapi`] / [`crate::project`]; if the
+//! router still refuses a route, the error names the definition file it came from.
+//!
+//! Not done here: snapshot versions (the core assigns them at publication; `version` is 0).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use turnpike_core::router::{RouteSpec, Router, RouterError};
 use turnpike_core::{
-    Api, ApiId, ApiIndex, Cluster, ClusterId, ClusterIndex, Endpoint, Route, RouteIndex, Settings,
-    Snapshot,
+    Api, ApiId, ApiIndex, Cluster, ClusterId, ClusterIndex, Endpoint, Route, RouteAction,
+    RouteIndex, Settings, Snapshot,
 };
 
 use crate::error::CompileError;
-use crate::openapi::{ApiDefinition, EndpointSet};
+use crate::openapi::{ApiDefinition, EndpointSet, BLOCKED};
 
 /// Builds a snapshot (version 0) from definitions and settings.
 pub fn compile(defs: &[ApiDefinition], settings: Settings) -> Result<Snapshot, CompileError> {
@@ -42,27 +47,36 @@ pub fn compile(defs: &[ApiDefinition], settings: Settings) -> Result<Snapshot, C
             base_path: def.base_path.clone(),
             vhost: def.vhost.clone(),
         });
-        for resource in &def.resources {
-            for route in &resource.routes {
-                let index = RouteIndex(index_u32(routes.len()));
-                let methods: Vec<String> =
-                    route.methods.iter().map(|m| m.as_str().to_owned()).collect();
-                routes.push(Route {
-                    api: api_index,
-                    template: resource.template.clone(),
-                    methods: methods.clone(),
-                    production: clusters.intern(&route.production),
-                    sandbox: route.sandbox.as_ref().map(|s| clusters.intern(s)),
-                    policies: Vec::new(),
-                    action: turnpike_core::RouteAction::Proxy,
-                });
-                specs.push(RouteSpec {
-                    vhost: def.vhost.clone(),
-                    base_path: def.base_path.clone(),
-                    template: resource.template.clone(),
-                    methods,
-                    route: index,
-                });
+        let blocked = def.lifecycle == BLOCKED;
+        let base_paths = std::iter::once(&def.base_path).chain(default_base_path(def));
+        for base_path in base_paths {
+            for resource in &def.resources {
+                for route in &resource.routes {
+                    let index = RouteIndex(index_u32(routes.len()));
+                    let methods: Vec<String> =
+                        route.methods.iter().map(|m| m.as_str().to_owned()).collect();
+                    let action = match &route.mock {
+                        _ if blocked => RouteAction::Blocked,
+                        Some(mock) => RouteAction::Mock(mock.clone()),
+                        None => RouteAction::Proxy,
+                    };
+                    routes.push(Route {
+                        api: api_index,
+                        template: resource.template.clone(),
+                        methods: methods.clone(),
+                        production: clusters.intern(&route.production),
+                        sandbox: route.sandbox.as_ref().map(|s| clusters.intern(s)),
+                        policies: route.policies.clone(),
+                        action,
+                    });
+                    specs.push(RouteSpec {
+                        vhost: def.vhost.clone(),
+                        base_path: base_path.clone(),
+                        template: resource.template.clone(),
+                        methods,
+                        route: index,
+                    });
+                }
             }
         }
     }
@@ -91,14 +105,33 @@ pub fn cluster_id(endpoints: &[Endpoint]) -> ClusterId {
     ClusterId(h.finish())
 }
 
-/// Two APIs may not share a base path on the same host.
+/// The unversioned base path a default-version API is also served at (if it differs).
+fn default_base_path(def: &ApiDefinition) -> Option<&String> {
+    def.default_base_path.as_ref().filter(|p| def.default_version && **p != def.base_path)
+}
+
+/// Two APIs may not share a name + version, or a base path, on the same host.
 fn check_conflicts(defs: &[ApiDefinition]) -> Result<(), CompileError> {
-    let mut seen: HashMap<(&str, Option<&str>), &Path> = HashMap::new();
+    let mut paths: HashMap<(&str, Option<&str>), &Path> = HashMap::with_capacity(defs.len());
+    let mut names: HashMap<(&str, &str, Option<&str>), &Path> = HashMap::with_capacity(defs.len());
     for def in defs {
-        let key = (def.base_path.as_str(), def.vhost.as_deref());
-        if let Some(first) = seen.insert(key, &def.file) {
+        let vhost = def.vhost.as_deref();
+        for base_path in std::iter::once(&def.base_path).chain(default_base_path(def)) {
+            if let Some(first) = paths.insert((base_path, vhost), &def.file) {
+                return Err(CompileError::Conflict {
+                    base_path: base_path.clone(),
+                    vhost: def.vhost.clone(),
+                    first: first.to_path_buf(),
+                    second: def.file.clone(),
+                });
+            }
+        }
+        if let Some(first) = names.insert((&def.name, &def.version, vhost), &def.file) {
             return Err(CompileError::Conflict {
-                base_path: def.base_path.clone(),
+                base_path: format!(
+                    "{} (API {:?} version {:?} is deployed twice)",
+                    def.base_path, def.name, def.version
+                ),
                 vhost: def.vhost.clone(),
                 first: first.to_path_buf(),
                 second: def.file.clone(),
@@ -110,7 +143,9 @@ fn check_conflicts(defs: &[ApiDefinition]) -> Result<(), CompileError> {
 
 /// The definition a router error comes from (by base path, else by template).
 fn culprit(defs: &[ApiDefinition], err: &RouterError) -> PathBuf {
-    let by_base = |base: &str| defs.iter().find(|d| d.base_path == base);
+    let by_base = |base: &str| {
+        defs.iter().find(|d| d.base_path == base || default_base_path(d).is_some_and(|p| p == base))
+    };
     let found = match err {
         RouterError::DuplicateRoute { base_path, .. }
         | RouterError::AmbiguousTemplates { base_path, .. }

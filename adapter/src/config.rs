@@ -20,6 +20,8 @@
 //! uring_entries = 1024       # io_uring submission queue size per worker
 //! [apis]
 //! directory = "./apis"       # API definitions (*.yaml, *.yml, *.json), relative to the working dir
+//! watch = true               # redeploy when files in the directory change
+//! debounce_ms = 300          # wait this long after the last change before redeploying
 //! [limits]
 //! max_request_line = 8192    # bytes
 //! max_header_bytes = 61440   # bytes, all request headers together
@@ -40,6 +42,20 @@
 //! via = ""                   # Via pseudonym, e.g. "1.1 turnpike"; empty = no Via header
 //! [log]
 //! level = "info"             # tracing EnvFilter syntax; TURNPIKE_LOG overrides
+//! [admin]                    # the admin API (apictl mg, probes); see crate::admin
+//! enabled = true
+//! address = "0.0.0.0:9843"
+//! plain_http = false         # plain HTTP is refused unless the address is loopback
+//! # tls_cert = "admin.crt"   # PEM chain, set with tls_key; unset: self-signed, kept in state_dir
+//! # tls_key = "admin.key"    # PEM private key
+//! state_dir = "./turnpike-state"   # generated certificate, APIs deployed through the admin API
+//! token_ttl_s = 3600         # lifetime of tokens from /oauth2/token
+//! max_body_bytes = 33554432  # largest upload (413 above)
+//! max_connections = 64
+//! io_timeout_ms = 30000      # read/write timeout on admin sockets
+//! [[admin.users]]            # none: admin/admin on a loopback address only, else nobody
+//! username = "admin"
+//! password_hash = "pbkdf2-sha256$100000$<salt b64>$<hash b64>"   # turnpike hash-password
 //! ```
 //!
 //! This module does not read API definitions (see [`crate::load`]) and does not start anything.
@@ -50,6 +66,7 @@ use std::time::Duration;
 
 use turnpike_core::{Cidr, Driver, Limits, PoolSettings, Settings, StaticConfig, Timeouts};
 
+use crate::admin::{AdminConfig, AdminUser, PasswordHash};
 use crate::error::ConfigError;
 use crate::pointer::Pointer;
 
@@ -69,6 +86,15 @@ pub struct GatewayConfig {
     pub apis_dir: PathBuf,
     /// Log filter (tracing `EnvFilter` syntax); `TURNPIKE_LOG` takes precedence at startup.
     pub log_level: String,
+    /// `[admin]`: the admin API.
+    pub admin: AdminConfig,
+    /// `[apis] watch`: redeploy when the API directory changes.
+    pub apis_watch: bool,
+    /// `[apis] debounce_ms`: quiet time after the last change before redeploying.
+    pub apis_debounce: Duration,
+    /// `[admin] state_dir`: generated admin certificate and admin-deployed APIs (the same path
+    /// as `admin.state_dir`).
+    pub state_dir: PathBuf,
 }
 
 impl Default for GatewayConfig {
@@ -79,6 +105,10 @@ impl Default for GatewayConfig {
             settings: Settings::default(),
             apis_dir: PathBuf::from("./apis"),
             log_level: "info".to_owned(),
+            admin: AdminConfig::default(),
+            apis_watch: true,
+            apis_debounce: Duration::from_millis(300),
+            state_dir: PathBuf::from(crate::admin::DEFAULT_STATE_DIR),
         }
     }
 }
@@ -141,7 +171,9 @@ pub fn parse(file: &Path, text: &str) -> Result<GatewayConfig, ConfigError> {
         }
     })?;
     let top = Section { file, pointer: Pointer::root(), table: &root };
-    top.only(&["listener", "runtime", "apis", "limits", "timeouts", "upstream", "proxy", "log"])?;
+    top.only(&[
+        "listener", "runtime", "apis", "limits", "timeouts", "upstream", "proxy", "log", "admin",
+    ])?;
     let mut config = GatewayConfig { file: Some(file.to_path_buf()), ..GatewayConfig::default() };
 
     if let Some(s) = top.section("listener")? {
@@ -173,12 +205,18 @@ pub fn parse(file: &Path, text: &str) -> Result<GatewayConfig, ConfigError> {
         }
     }
     if let Some(s) = top.section("apis")? {
-        s.only(&["directory"])?;
+        s.only(&["directory", "watch", "debounce_ms"])?;
         if let Some((p, dir)) = s.string("directory")? {
             if dir.is_empty() {
                 return Err(s.invalid(&p, "must not be empty".to_owned()));
             }
             config.apis_dir = PathBuf::from(dir);
+        }
+        if let Some(watch) = s.bool("watch")? {
+            config.apis_watch = watch;
+        }
+        if let Some(d) = s.millis("debounce_ms", true)? {
+            config.apis_debounce = d;
         }
     }
     if let Some(s) = top.section("limits")? {
@@ -234,7 +272,117 @@ pub fn parse(file: &Path, text: &str) -> Result<GatewayConfig, ConfigError> {
             config.log_level = level;
         }
     }
+    if let Some(s) = top.section("admin")? {
+        config.admin = admin(&s)?;
+        config.state_dir.clone_from(&config.admin.state_dir);
+    }
     Ok(config)
+}
+
+/// `[admin]` and its `[[admin.users]]`.
+fn admin(s: &Section<'_>) -> Result<AdminConfig, ConfigError> {
+    s.only(&[
+        "enabled",
+        "address",
+        "plain_http",
+        "tls_cert",
+        "tls_key",
+        "state_dir",
+        "token_ttl_s",
+        "max_body_bytes",
+        "max_connections",
+        "io_timeout_ms",
+        "users",
+    ])?;
+    let mut admin = AdminConfig::default();
+    if let Some(enabled) = s.bool("enabled")? {
+        admin.enabled = enabled;
+    }
+    if let Some((p, text)) = s.string("address")? {
+        admin.address = text
+            .parse()
+            .map_err(|_| s.invalid(&p, format!("{text:?} is not an IP:port socket address")))?;
+    }
+    if let Some(plain) = s.bool("plain_http")? {
+        admin.plain_http = plain;
+    }
+    let path = |key: &str| -> Result<Option<PathBuf>, ConfigError> {
+        match s.string(key)? {
+            Some((p, text)) if text.is_empty() => {
+                Err(s.invalid(&p, "must not be empty".to_owned()))
+            }
+            other => Ok(other.map(|(_, text)| PathBuf::from(text))),
+        }
+    };
+    admin.tls_cert = path("tls_cert")?;
+    admin.tls_key = path("tls_key")?;
+    if admin.tls_cert.is_some() != admin.tls_key.is_some() {
+        let missing = if admin.tls_cert.is_some() { "tls_key" } else { "tls_cert" };
+        return Err(s.invalid(
+            &s.pointer.key(missing),
+            "tls_cert and tls_key must be set together".to_owned(),
+        ));
+    }
+    if let Some(dir) = path("state_dir")? {
+        admin.state_dir = dir;
+    }
+    if let Some(ttl) = s.positive("token_ttl_s")? {
+        admin.token_ttl = Duration::from_secs(ttl);
+    }
+    if let Some(n) = s.positive("max_body_bytes")? {
+        admin.max_body = s.fits("max_body_bytes", n)?;
+    }
+    if let Some(n) = s.positive("max_connections")? {
+        admin.max_connections = s.fits("max_connections", n)?;
+    }
+    if let Some(d) = s.millis("io_timeout_ms", false)? {
+        admin.io_timeout = d;
+    }
+    let pointer = s.pointer.key("users");
+    match s.table.get("users") {
+        None => {}
+        Some(toml::Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                let pointer = pointer.index(i);
+                let toml::Value::Table(table) = item else {
+                    return Err(s.invalid(&pointer, expected("a table", item)));
+                };
+                let user = Section { file: s.file, pointer, table };
+                user.only(&["username", "password_hash"])?;
+                let username = match user.string("username")? {
+                    Some((p, name)) if name.is_empty() || name.contains(':') => {
+                        return Err(
+                            user.invalid(&p, "must be non-empty and contain no ':'".to_owned())
+                        )
+                    }
+                    Some((_, name)) => name,
+                    None => {
+                        return Err(user.invalid(&user.pointer.key("username"), "required".into()))
+                    }
+                };
+                let password_hash = match user.string("password_hash")? {
+                    Some((p, text)) => {
+                        PasswordHash::parse(&text).map_err(|why| user.invalid(&p, why))?
+                    }
+                    None => {
+                        return Err(user.invalid(
+                            &user.pointer.key("password_hash"),
+                            "required (create one with `turnpike hash-password`)".into(),
+                        ))
+                    }
+                };
+                if admin.users.iter().any(|u| u.username == username) {
+                    return Err(user.invalid(
+                        &user.pointer.key("username"),
+                        format!("user {username:?} is listed twice"),
+                    ));
+                }
+                admin.users.push(AdminUser { username, password_hash });
+            }
+        }
+        Some(other) => return Err(s.invalid(&pointer, expected("an array of tables", other))),
+    }
+    Ok(admin)
 }
 
 /// Parses a `--driver` / `runtime.driver` value.
@@ -518,6 +666,84 @@ mod tests {
         assert_eq!(c.static_config.listen.port(), 1);
         assert_eq!(c.apis_dir, PathBuf::from("x"));
         assert_eq!(c.static_config.driver, Driver::Uring);
+    }
+
+    #[test]
+    fn admin_and_watch_defaults() {
+        let c = parse_str("").unwrap();
+        assert!(c.apis_watch);
+        assert_eq!(c.apis_debounce, Duration::from_millis(300));
+        assert_eq!(c.state_dir, PathBuf::from("./turnpike-state"));
+        assert_eq!(c.admin, AdminConfig::default());
+        assert_eq!(c.admin.address, "0.0.0.0:9843".parse().unwrap());
+        assert!(!c.admin.plain_http && c.admin.enabled && c.admin.users.is_empty());
+        assert_eq!(c.admin.max_body, 32 * 1024 * 1024);
+    }
+
+    #[test]
+    fn reads_admin_and_watch() {
+        let hash = crate::admin::hash_password_with_iterations("pw", 1000);
+        let c = parse_str(&format!(
+            r#"
+            [apis]
+            watch = false
+            debounce_ms = 0
+            [admin]
+            address = "127.0.0.1:19843"
+            plain_http = true
+            tls_cert = "c.pem"
+            tls_key = "k.pem"
+            state_dir = "/var/lib/turnpike"
+            token_ttl_s = 60
+            max_body_bytes = 1024
+            max_connections = 4
+            io_timeout_ms = 500
+            [[admin.users]]
+            username = "ops"
+            password_hash = "{hash}"
+            "#
+        ))
+        .unwrap();
+        assert!(!c.apis_watch);
+        assert_eq!(c.apis_debounce, Duration::ZERO);
+        let a = &c.admin;
+        assert_eq!(a.address, "127.0.0.1:19843".parse().unwrap());
+        assert!(a.plain_http);
+        assert_eq!(a.tls_cert.as_deref(), Some(Path::new("c.pem")));
+        assert_eq!(a.tls_key.as_deref(), Some(Path::new("k.pem")));
+        assert_eq!(a.state_dir, PathBuf::from("/var/lib/turnpike"));
+        assert_eq!(c.state_dir, a.state_dir);
+        assert_eq!(a.token_ttl, Duration::from_secs(60));
+        assert_eq!((a.max_body, a.max_connections), (1024, 4));
+        assert_eq!(a.io_timeout, Duration::from_millis(500));
+        assert_eq!(a.users.len(), 1);
+        assert_eq!(a.users[0].username, "ops");
+        assert!(a.users[0].password_hash.verify("pw"));
+    }
+
+    #[test]
+    fn admin_errors_name_the_key_path() {
+        let user = |fields: &str| format!("[[admin.users]]\n{fields}");
+        assert_eq!(
+            invalid_at(&user("username = \"a\"\npassword_hash = \"plain\"")).0,
+            "/admin/users/0/password_hash"
+        );
+        assert_eq!(invalid_at(&user("password_hash = \"x\"")).0, "/admin/users/0/username");
+        assert_eq!(invalid_at(&user("username = \"a:b\"")).0, "/admin/users/0/username");
+        assert_eq!(invalid_at(&user("username = \"a\"\nrole = 1")).0, "/admin/users/0/role");
+        let h = crate::admin::hash_password_with_iterations("pw", 1);
+        let twice = format!(
+            "[[admin.users]]\nusername = \"a\"\npassword_hash = \"{h}\"\n\
+             [[admin.users]]\nusername = \"a\"\npassword_hash = \"{h}\""
+        );
+        assert_eq!(invalid_at(&twice).0, "/admin/users/1/username");
+        assert_eq!(invalid_at("[admin]\nusers = 1").0, "/admin/users");
+        assert_eq!(invalid_at("[admin]\ntls_cert = \"c.pem\"").0, "/admin/tls_key");
+        assert_eq!(invalid_at("[admin]\naddress = \"x\"").0, "/admin/address");
+        assert_eq!(invalid_at("[admin]\nport = 1").0, "/admin/port");
+        assert_eq!(invalid_at("[admin]\nmax_body_bytes = 0").0, "/admin/max_body_bytes");
+        assert_eq!(invalid_at("[apis]\nwatch = \"yes\"").0, "/apis/watch");
+        assert_eq!(invalid_at("[apis]\ndebounce_ms = -1").0, "/apis/debounce_ms");
     }
 
     #[test]

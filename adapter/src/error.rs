@@ -69,6 +69,9 @@ pub enum LoadError {
     Syntax { file: PathBuf, line: usize, column: usize, message: String },
     /// A definition is well-formed but invalid: a missing or bad value at `pointer`.
     InvalidDefinition { file: PathBuf, pointer: String, reason: String },
+    /// A project archive (zip) is not a zip, or breaks a limit (size, entry count, compression
+    /// ratio, entry names escaping the project); the reason says which.
+    Archive(String),
 }
 
 impl fmt::Display for LoadError {
@@ -84,6 +87,7 @@ impl fmt::Display for LoadError {
             Self::InvalidDefinition { file, pointer, reason } => {
                 write!(f, "{}: {}: {reason}", file.display(), display_pointer(pointer))
             }
+            Self::Archive(reason) => write!(f, "unusable project archive: {reason}"),
         }
     }
 }

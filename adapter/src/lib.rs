@@ -12,6 +12,7 @@
 //! that uses `anyhow` or touches signals and process exit codes.
 #![forbid(unsafe_code)]
 
+pub mod admin;
 pub mod compile;
 pub mod config;
 pub mod deploy;
@@ -19,6 +20,7 @@ pub mod error;
 pub mod load;
 pub mod openapi;
 pub mod pointer;
+pub mod project;
 pub mod summary;
 
 pub use compile::compile;

@@ -1,23 +1,33 @@
 //! The `turnpike` binary: command-line parsing, logging setup, and the process lifecycle
-//! (start the core, wait for SIGTERM/SIGINT, drain, exit).
+//! (start the core, the admin API and the watchers, wait for SIGTERM/SIGINT, drain, exit).
 //!
-//! Where it sits: the outermost layer. Everything it does with configuration and definitions is
-//! a call into the `turnpike_adapter` library (`config`, `load`, `compile`, `summary`); the data
-//! plane is `turnpike_core::start`. This is the only file that uses `anyhow` and the only one
-//! that decides exit codes: 0 on a clean run or a valid `validate`, 1 on any error.
+//! Where it sits: the outermost layer. `turnpike run` is: config → deploy manager (API directory
+//! and persisted admin deployments) → `turnpike_core::start` → `admin::start` (unless disabled)
+//! → directory and `gateway.toml` watchers → wait for a signal → stop the admin API and the
+//! watchers → `GatewayHandle::shutdown` → exit 0. The client commands (`init`, `deploy`, ...)
+//! live in `cli`. Only this file and `cli` decide exit codes: 0 done, 1 error or rejected, 2
+//! usage, 3 gateway unreachable or authentication failed.
 #![forbid(unsafe_code)]
 
+mod cli;
+
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
-use tracing_subscriber::EnvFilter;
-use turnpike_adapter::{build_snapshot, config, summary, GatewayConfig, Overrides, Warning};
-use turnpike_core::Driver;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{reload, EnvFilter, Registry};
+use turnpike_adapter::deploy::{
+    self, ConfigReloader, Manager, ManagerOptions, WatchOptions, Watcher,
+};
+use turnpike_adapter::{admin, build_snapshot, config, summary, GatewayConfig, Overrides, Warning};
+use turnpike_core::{Driver, GatewayHandle};
 
 const LONG_ABOUT: &str = "\
 Turnpike is an API gateway: one process, one pinned worker per core, serving APIs described by
@@ -69,8 +79,18 @@ API DEFINITIONS
   A broken definition stops the gateway from starting: the error names the file and the JSON
   pointer of the offending key.
 
+HOT DEPLOYMENT
+  While running, the API directory is watched ([apis] watch, debounce_ms): a change is loaded,
+  compiled with everything else and published to every core without dropping a request; a broken
+  file is logged and the previous APIs keep serving. gateway.toml is watched too: limits,
+  timeouts, upstream pool, proxy and log level apply at once; listener, runtime and apis.directory
+  changes are logged as \"restart required\". The admin API ([admin], default https on
+  0.0.0.0:9843; --admin-listen ADDR|off) deploys apictl projects (turnpike deploy), persisted in
+  [admin] state_dir and loaded again at start.
+
 EXIT STATUS
-  0 after a clean shutdown (SIGTERM/SIGINT) or a successful validate; 1 on any error.";
+  0 after a clean shutdown (SIGTERM/SIGINT) or a successful command; 1 on any error or rejected
+  change; 2 on a usage error; 3 when the admin API is unreachable or authentication failed.";
 
 #[derive(Parser, Debug)]
 #[command(name = "turnpike", version, about = "Turnpike API gateway", long_about = LONG_ABOUT)]
@@ -83,9 +103,66 @@ struct Cli {
 enum Command {
     /// Serve the APIs until SIGTERM or SIGINT, then drain in-flight requests and exit.
     Run(RunArgs),
-    /// Load and compile the configuration and API definitions, print warnings and the route
-    /// table, and exit 0 if everything is valid (1 otherwise). Starts nothing.
-    Validate(CommonArgs),
+    /// Without PATHs: load and compile the configuration and the API directory, print warnings
+    /// and the route table, exit 0 if everything is valid (1 otherwise). With PATHs (project
+    /// folders, project zips, OpenAPI files): check each, print every problem, exit 1 if any.
+    Validate(ValidateArgs),
+    /// Create an apictl project skeleton: api.yaml, Definitions/swagger.yaml,
+    /// deployment_environments.yaml.
+    Init {
+        /// The project folder to create (must not exist or be empty).
+        dir: PathBuf,
+        /// Use this OpenAPI file as Definitions/swagger.yaml instead of a minimal one.
+        #[arg(long, value_name = "FILE")]
+        oas: Option<PathBuf>,
+    },
+    /// Deploy a project (folder, zip or OpenAPI file) through a running gateway's admin API.
+    Deploy {
+        /// Project folder, project zip, or OpenAPI file.
+        path: PathBuf,
+        /// Replace an API with the same name, version and vhost deployed before.
+        #[arg(long = "override")]
+        override_existing: bool,
+        #[command(flatten)]
+        admin: cli::AdminArgs,
+    },
+    /// Show what deploying a project would change (a dry run; nothing is changed).
+    Diff {
+        /// Project folder, project zip, or OpenAPI file.
+        path: PathBuf,
+        #[command(flatten)]
+        admin: cli::AdminArgs,
+    },
+    /// Deployed APIs.
+    Apis {
+        #[command(subcommand)]
+        command: ApisCommand,
+    },
+    /// Remove an API deployed through the admin API.
+    Undeploy {
+        /// API name.
+        #[arg(long)]
+        name: String,
+        /// API version.
+        #[arg(long = "version", value_name = "VERSION")]
+        api_version: String,
+        /// Virtual host it was deployed for.
+        #[arg(long)]
+        vhost: Option<String>,
+        #[command(flatten)]
+        admin: cli::AdminArgs,
+    },
+    /// Read a password from stdin and print its hash for [[admin.users]] password_hash.
+    HashPassword,
+}
+
+#[derive(Subcommand, Debug)]
+enum ApisCommand {
+    /// List the APIs a running gateway serves, with their source.
+    List {
+        #[command(flatten)]
+        admin: cli::AdminArgs,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -96,6 +173,14 @@ struct CommonArgs {
     /// Directory of API definitions [default: apis.directory from the config, "./apis"].
     #[arg(long, value_name = "DIR")]
     apis: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct ValidateArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Project folders, project zips or OpenAPI files to check instead of the API directory.
+    paths: Vec<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -111,6 +196,29 @@ struct RunArgs {
     /// I/O driver [default: runtime.driver from the config, "auto"].
     #[arg(long, value_enum)]
     driver: Option<DriverArg>,
+    /// Admin API address, or "off" to run without it [default: admin.address from the config,
+    /// "0.0.0.0:9843"; when that default is taken the gateway runs without the admin API].
+    #[arg(long, value_name = "ADDR:PORT|off", value_parser = parse_admin_listen)]
+    admin_listen: Option<AdminListen>,
+    /// State directory (admin certificate, admin-deployed APIs) [default: admin.state_dir from
+    /// the config, "./turnpike-state"].
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum AdminListen {
+    Off,
+    At(SocketAddr),
+}
+
+fn parse_admin_listen(text: &str) -> Result<AdminListen, String> {
+    if text.eq_ignore_ascii_case("off") {
+        return Ok(AdminListen::Off);
+    }
+    text.parse()
+        .map(AdminListen::At)
+        .map_err(|_| format!("{text:?} is neither an IP:port address nor \"off\""))
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -136,16 +244,33 @@ impl From<DriverArg> for Driver {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(args) => run(args),
-        Command::Validate(args) => validate(args),
+        Command::Run(args) => run(args).map_err(failure),
+        Command::Validate(args) if args.paths.is_empty() => validate(args.common).map_err(failure),
+        Command::Validate(args) => validate_paths(&args.paths),
+        Command::Init { dir, oas } => cli::init(&dir, oas.as_deref()),
+        Command::Deploy { path, override_existing, admin } => {
+            cli::deploy(&path, override_existing, &admin)
+        }
+        Command::Diff { path, admin } => cli::diff(&path, &admin),
+        Command::Apis { command: ApisCommand::List { admin } } => cli::list(&admin),
+        Command::Undeploy { name, api_version, vhost, admin } => {
+            cli::undeploy(&name, &api_version, vhost.as_deref(), &admin)
+        }
+        Command::HashPassword => {
+            cli::read_password().map(|p| println!("{}", admin::hash_password(&p)))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("turnpike: error: {err:#}");
-            ExitCode::FAILURE
+        Err(f) => {
+            eprintln!("turnpike: error: {}", f.message);
+            ExitCode::from(f.code)
         }
     }
+}
+
+fn failure(err: anyhow::Error) -> cli::Failure {
+    cli::Failure::rejected(format!("{err:#}"))
 }
 
 /// Loads the config file and applies the flags.
@@ -158,16 +283,26 @@ fn configure(common: &CommonArgs, overrides: Overrides) -> anyhow::Result<Gatewa
 fn run(args: RunArgs) -> anyhow::Result<()> {
     let overrides = Overrides {
         listen: args.listen,
-        apis_dir: None,
+        apis_dir: args.common.apis.clone(),
         workers: args.workers,
         driver: args.driver.map(Driver::from),
     };
-    let config = configure(&args.common, overrides)?;
-    init_tracing(&config.log_level)?;
-    let (snapshot, warnings) = build_snapshot(&config.apis_dir, config.settings.clone())?;
+    let mut config = configure(&args.common, overrides.clone())?;
+    if let Some(dir) = &args.state_dir {
+        config.state_dir.clone_from(dir);
+        config.admin.state_dir.clone_from(dir);
+    }
+    let log = init_tracing(&config.log_level)?;
+    let options = ManagerOptions {
+        apis_dir: config.apis_dir.clone(),
+        state_dir: config.state_dir.clone(),
+        settings: config.settings.clone(),
+        ack_timeout: deploy::manager::DEFAULT_ACK_TIMEOUT,
+    };
+    let (manager, snapshot, warnings) = Manager::<GatewayHandle>::open(options)?;
     log_warnings(&warnings);
     if snapshot.apis.is_empty() {
-        tracing::warn!(dir = %config.apis_dir.display(), "no API definitions found; every request will get 404");
+        tracing::warn!(dir = %config.apis_dir.display(), "no APIs deployed yet; every request will get 404");
     }
     for line in summary::api_lines(&snapshot) {
         tracing::info!("{line}");
@@ -183,11 +318,104 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         static_config.workers,
         driver_name(static_config.driver)
     );
+    let manager = Arc::new(manager);
+    manager.attach(handle);
+    let admin = match start_admin(&config, args.admin_listen, &manager) {
+        Ok(admin) => admin,
+        Err(err) => {
+            stop_gateway(&manager);
+            return Err(err);
+        }
+    };
+    let watcher = if config.apis_watch {
+        let on_config = config.file.clone().map(|file| {
+            let mut reloader = ConfigReloader::new(
+                file,
+                overrides,
+                config.clone(),
+                manager.clone(),
+                log.map(|handle| -> deploy::reload::SetLogLevel {
+                    Box::new(move |level: &str| {
+                        let filter = EnvFilter::try_new(level).map_err(|e| e.to_string())?;
+                        handle.reload(filter).map_err(|e| e.to_string())
+                    })
+                }),
+            );
+            Box::new(move || reloader.reload()) as deploy::ConfigReload
+        });
+        let options = WatchOptions {
+            apis_dir: config.apis_dir.clone(),
+            config_file: config.file.clone(),
+            debounce: config.apis_debounce,
+        };
+        match Watcher::start(options, manager.clone(), on_config) {
+            Ok(w) => Some(w),
+            Err(err) => {
+                tracing::error!(
+                    "cannot watch {}: {err}; hot reload is off",
+                    config.apis_dir.display()
+                );
+                None
+            }
+        }
+    } else {
+        None
+    };
     let signal = signals.forever().next();
     tracing::info!(?signal, "shutting down; draining in-flight requests");
-    let report = handle.shutdown();
-    tracing::info!(?report, "turnpike stopped");
+    if let Some(admin) = admin {
+        admin.shutdown();
+    }
+    if let Some(watcher) = watcher {
+        watcher.stop();
+    }
+    stop_gateway(&manager);
     Ok(())
+}
+
+fn stop_gateway(manager: &Manager<GatewayHandle>) {
+    if let Some(handle) = manager.detach() {
+        let report = handle.shutdown();
+        tracing::info!(?report, "turnpike stopped");
+    }
+}
+
+/// Starts the admin API unless it is off. A failure to bind the built-in default address (not
+/// asked for by flag or config) is logged and the gateway runs without the admin API, so that
+/// several gateways on one host (tests, side-by-side runs) do not fight over port 9843.
+fn start_admin(
+    config: &GatewayConfig,
+    flag: Option<AdminListen>,
+    manager: &Arc<Manager<GatewayHandle>>,
+) -> anyhow::Result<Option<admin::AdminHandle>> {
+    let mut admin_config = config.admin.clone();
+    let explicit = match flag {
+        Some(AdminListen::Off) => return Ok(None),
+        Some(AdminListen::At(addr)) => {
+            admin_config.address = addr;
+            admin_config.enabled = true;
+            true
+        }
+        None => admin_config.address != admin::AdminConfig::default().address,
+    };
+    if !admin_config.enabled {
+        return Ok(None);
+    }
+    let deployments: Arc<dyn deploy::Deployments> = manager.clone();
+    match admin::start(&admin_config, deployments) {
+        Ok(handle) => {
+            let scheme = if admin_config.plain_http { "http" } else { "https" };
+            tracing::info!("admin API listening on {scheme}://{}", handle.local_addr());
+            Ok(Some(handle))
+        }
+        Err(err @ admin::AdminError::Bind { .. }) if !explicit => {
+            tracing::error!(
+                "{err}; running without the admin API (set [admin] address or --admin-listen)"
+            );
+            Ok(None)
+        }
+        Err(err) => Err(err.into()),
+    }
 }
 
 fn validate(args: CommonArgs) -> anyhow::Result<()> {
@@ -212,22 +440,81 @@ fn validate(args: CommonArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Log filter from `TURNPIKE_LOG`, else the configured level.
-fn init_tracing(level: &str) -> anyhow::Result<()> {
-    let filter = match std::env::var("TURNPIKE_LOG") {
-        Ok(env) if !env.trim().is_empty() => {
-            EnvFilter::try_new(&env).with_context(|| format!("invalid TURNPIKE_LOG {env:?}"))?
+/// `turnpike validate PATH...`: each path on its own, then all of them together.
+fn validate_paths(paths: &[PathBuf]) -> Result<(), cli::Failure> {
+    let mut problems = 0usize;
+    let mut all = Vec::new();
+    for path in paths {
+        match deploy::source::load_path(path) {
+            Ok(project) => {
+                for w in &project.warnings {
+                    println!("warning: {w}");
+                }
+                match turnpike_adapter::compile(&project.definitions, Default::default()) {
+                    Ok(snapshot) => {
+                        println!("{}: OK", path.display());
+                        for line in summary::route_lines(&snapshot) {
+                            println!("  {line}");
+                        }
+                        all.extend(project.definitions);
+                    }
+                    Err(err) => {
+                        problems += 1;
+                        eprintln!("error: {err}");
+                    }
+                }
+            }
+            Err(err) => {
+                problems += 1;
+                eprintln!("error: {}", describe_load_error(path, &err));
+            }
         }
-        _ => EnvFilter::try_new(level).with_context(|| format!("invalid log level {level:?}"))?,
+    }
+    if paths.len() > 1 && problems == 0 {
+        if let Err(err) = turnpike_adapter::compile(&all, Default::default()) {
+            problems += 1;
+            eprintln!("error: together: {err}");
+        }
+    }
+    if problems > 0 {
+        return Err(cli::Failure::rejected(format!("{problems} problem(s) found")));
+    }
+    Ok(())
+}
+
+fn describe_load_error(path: &Path, err: &turnpike_adapter::LoadError) -> String {
+    let text = err.to_string();
+    if text.contains(&path.display().to_string()) {
+        text
+    } else {
+        format!("{}: {text}", path.display())
+    }
+}
+
+/// Log filter from `TURNPIKE_LOG`, else the configured level. Returns the handle that changes
+/// the level at run time, unless `TURNPIKE_LOG` fixed it.
+fn init_tracing(level: &str) -> anyhow::Result<Option<reload::Handle<EnvFilter, Registry>>> {
+    let (filter, from_env) = match std::env::var("TURNPIKE_LOG") {
+        Ok(env) if !env.trim().is_empty() => (
+            EnvFilter::try_new(&env).with_context(|| format!("invalid TURNPIKE_LOG {env:?}"))?,
+            true,
+        ),
+        _ => (
+            EnvFilter::try_new(level).with_context(|| format!("invalid log level {level:?}"))?,
+            false,
+        ),
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let (filter, handle) = reload::Layer::new(filter);
+    let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         // Colours only for a person at a terminal, never in files or pipes.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(fmt)
         .try_init()
         .map_err(|err| anyhow::anyhow!(err))?;
-    Ok(())
+    Ok((!from_env).then_some(handle))
 }
 
 fn driver_name(driver: Driver) -> &'static str {

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use turnpike_core::{ClusterIndex, Snapshot};
+use turnpike_core::{ClusterIndex, RouteAction, Snapshot};
 
 /// One line per API: `API "name" version at /base on host -> production endpoints`.
 pub fn api_lines(snapshot: &Snapshot) -> Vec<String> {
@@ -33,16 +33,26 @@ pub fn api_lines(snapshot: &Snapshot) -> Vec<String> {
         .collect()
 }
 
-/// One line per route: `METHODS [host] /base/template -> production (sandbox ...)`.
+/// One line per route: `METHODS [host] /base/template -> production (sandbox ...)`, then what
+/// is not a plain proxy: `[blocked]`, `[mock: N examples]`, `[N policies]`.
 pub fn route_lines(snapshot: &Snapshot) -> Vec<String> {
     snapshot
         .routes
         .iter()
-        .map(|route| {
+        .enumerate()
+        .map(|(i, route)| {
             let mut line = String::new();
             if let Some(api) = snapshot.api(route.api) {
                 let host = api.vhost.as_deref().map_or(String::new(), |h| format!("[{h}] "));
-                let base = if api.base_path == "/" { "" } else { api.base_path.as_str() };
+                // Routes of a default-version API's second base path are shorter.
+                let index = turnpike_core::RouteIndex(u32::try_from(i).unwrap_or(u32::MAX));
+                let unversioned = snapshot.router.base_path_len(index) != api.base_path.len();
+                let base = if unversioned {
+                    api.base_path.replacen(&format!("/{}", api.version), "", 1)
+                } else {
+                    api.base_path.clone()
+                };
+                let base = if base == "/" { "" } else { base.as_str() };
                 let _ = write!(
                     line,
                     "{:<24} {host}{base}{} -> {}",
@@ -51,8 +61,19 @@ pub fn route_lines(snapshot: &Snapshot) -> Vec<String> {
                     endpoints(snapshot, route.production)
                 );
             }
-            if let Some(sandbox) = route.sandbox {
-                let _ = write!(line, " (sandbox {})", endpoints(snapshot, sandbox));
+            match &route.action {
+                RouteAction::Proxy => {
+                    if let Some(sandbox) = route.sandbox {
+                        let _ = write!(line, " (sandbox {})", endpoints(snapshot, sandbox));
+                    }
+                }
+                RouteAction::Blocked => line.push_str(" [blocked]"),
+                RouteAction::Mock(mocks) => {
+                    let _ = write!(line, " [mock: {} examples]", mocks.responses.len());
+                }
+            }
+            if !route.policies.is_empty() {
+                let _ = write!(line, " [{} policies]", route.policies.len());
             }
             line
         })
@@ -64,6 +85,9 @@ fn endpoints(snapshot: &Snapshot, cluster: ClusterIndex) -> String {
     snapshot.cluster(cluster).map_or_else(
         || "?".to_owned(),
         |c| {
+            if c.endpoints.is_empty() {
+                return "(no backend)".to_owned();
+            }
             let urls: Vec<String> = c
                 .endpoints
                 .iter()

@@ -186,6 +186,11 @@ impl Gateway {
             if let Some(d) = &cfg.driver {
                 cmd.arg("--driver").arg(d);
             }
+            // Parallel test gateways must not all reach for the admin API's default port: the
+            // admin listener runs only where a test configures it.
+            if !cfg.toml.contains("[admin]") && !cfg.args.iter().any(|a| a == "--admin-listen") {
+                cmd.arg("--admin-listen").arg("off");
+            }
             cmd.args(&cfg.args)
                 .current_dir(dir.path())
                 .stdin(Stdio::null())

@@ -122,12 +122,18 @@ paths:
 /// A gateway with one API at `base_path` whose resource `/*` (every common method) goes to
 /// `url`. Most tests use this.
 pub fn wildcard_api(base_path: &str, url: &str) -> String {
+    // name:version identifies an API (WSO2): each base path gets its own name.
+    wildcard_api_named(&format!("Wild{}", base_path.replace('/', "-")), base_path, url)
+}
+
+/// [`wildcard_api`] with an explicit API name (`info.title`).
+pub fn wildcard_api_named(title: &str, base_path: &str, url: &str) -> String {
     let methods = ["get", "post", "put", "delete", "patch", "head", "options"];
     let mut p = String::from("  /*:\n");
     for m in methods {
         p.push_str(&format!("    {m}: {{responses: {{\"200\": {{description: ok}}}}}}\n"));
     }
-    api_yaml("Wild", base_path, &[url.to_owned()], &p)
+    api_yaml(title, base_path, &[url.to_owned()], &p)
 }
 
 /// Starts a gateway with [`wildcard_api`] at `/api` → `backend.url("")`.

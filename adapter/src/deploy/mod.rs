@@ -1,8 +1,21 @@
 //! Deploying APIs while traffic flows: the [`Deployments`] contract (used by the admin API) and the
 //! deploy manager that implements it over the watched directory and the admin state directory.
+//!
+//! - [`api`]: the contract (trait, outcomes, errors).
+//! - [`manager`]: the [`Manager`], owner of both sources; recompiles and publishes every change.
+//! - [`source`]: reading projects, archives and bare definition files.
+//! - [`reload`]: what a change of `gateway.toml` means while running.
+//! - [`watch`]: the watched API directory and `gateway.toml`, debounced.
 
 pub mod api;
+pub mod manager;
+pub mod reload;
+pub mod source;
+pub mod watch;
 
 pub use api::{
     ApiSource, Change, DeployError, DeployOutcome, DeployedApi, Deployments, SnapshotInfo,
 };
+pub use manager::{ApiKey, Manager, ManagerOptions, OpenError, Publisher, Reloaded};
+pub use reload::{restart_required, ConfigReloader};
+pub use watch::{ConfigReload, WatchOptions, Watcher};

@@ -21,7 +21,10 @@ use turnpike_core::router::{RouteSpec, Router, RouterError};
 use turnpike_core::RouteIndex;
 
 use super::endpoints::{self, CATALOGUE};
-use super::{ApiDefinition, EndpointSet, Method, Parsed, Resource, ResourceRoute};
+use super::{
+    examples, ApiDefinition, EndpointSet, Method, Overlay, Parsed, Resource, ResourceRoute,
+    PUBLISHED,
+};
 use crate::error::{LoadError, Warning};
 use crate::pointer::Pointer;
 
@@ -37,6 +40,9 @@ pub(super) struct Walker<'a> {
     pub(super) warnings: Vec<Warning>,
     /// Parsed `x-wso2-endpoints` entries by pointer, so references resolve to one value.
     pub(super) endpoint_cache: HashMap<String, EndpointSet>,
+    /// What an apictl project's `api.yaml` lays over the document, if it comes from one.
+    pub(super) overlay: Option<&'a Overlay>,
+    pub(super) dialect: Dialect,
 }
 
 impl Walker<'_> {
@@ -91,7 +97,7 @@ pub(super) fn kind(value: &Value) -> &'static str {
 
 /// Which specification the document follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Dialect {
+pub(super) enum Dialect {
     OpenApi3,
     Swagger2,
 }
@@ -104,24 +110,76 @@ struct Effective {
 }
 
 /// Walks a whole document.
-pub(super) fn parse_document(file: &Path, root: &Value) -> Result<Parsed, LoadError> {
-    let mut w = Walker { file, root, warnings: Vec::new(), endpoint_cache: HashMap::new() };
+pub(super) fn parse_document(
+    file: &Path,
+    root: &Value,
+    overlay: Option<&Overlay>,
+) -> Result<Parsed, LoadError> {
+    let mut w = Walker {
+        file,
+        root,
+        warnings: Vec::new(),
+        endpoint_cache: HashMap::new(),
+        overlay,
+        dialect: Dialect::OpenApi3,
+    };
     let top_ptr = Pointer::root();
     let top = w.object(root, &top_ptr)?;
     let dialect = dialect(&w, top)?;
-    let (name, version) = info(&w, top)?;
+    w.dialect = dialect;
     scan_root_keys(&mut w, top, dialect);
-    let (base_path, base_ptr) = base_path(&mut w, top, dialect)?;
+    let (name, version, base_path, base_ptr) = match overlay {
+        Some(o) => {
+            // api.yaml wins; the document's own base path, if any, is only compared.
+            let p = top_ptr.key(BASE_PATH);
+            if let Some(doc) = top.get(BASE_PATH).and_then(Value::as_str) {
+                if doc.trim() != o.base_path {
+                    w.warn(
+                        &p,
+                        format!("ignored: api.yaml's context gives base path {:?}", o.base_path),
+                    );
+                }
+            }
+            (o.name.clone(), o.version.clone(), o.base_path.clone(), p)
+        }
+        None => {
+            let (name, version) = info(&w, top)?;
+            let (base_path, base_ptr) = base_path(&mut w, top, dialect)?;
+            (name, version, base_path, base_ptr)
+        }
+    };
     let vhost = vhost(&w, top)?;
     endpoints::catalogue(&mut w)?;
-    let api = Effective {
+    let mut api = Effective {
         production: endpoints::declared(&mut w, top, &top_ptr, PRODUCTION)?,
         sandbox: endpoints::declared(&mut w, top, &top_ptr, SANDBOX)?,
     };
+    if let Some(o) = overlay {
+        for (key, from_yaml, from_doc) in [
+            (PRODUCTION, &o.production, &mut api.production),
+            (SANDBOX, &o.sandbox, &mut api.sandbox),
+        ] {
+            if let Some(set) = from_yaml {
+                if from_doc.is_some() {
+                    w.warn(&top_ptr.key(key), "ignored: api.yaml's endpointConfig wins");
+                }
+                *from_doc = Some(set.clone());
+            }
+        }
+    }
     let resources = paths(&mut w, top, &api)?;
     check_routing(&w, &base_path, &base_ptr, &resources)?;
-    let definition =
-        ApiDefinition { file: file.to_path_buf(), name, version, base_path, vhost, resources };
+    let definition = ApiDefinition {
+        file: file.to_path_buf(),
+        name,
+        version,
+        base_path,
+        vhost,
+        resources,
+        lifecycle: PUBLISHED.to_owned(),
+        default_version: false,
+        default_base_path: None,
+    };
     Ok(Parsed { definition, warnings: w.warnings })
 }
 
@@ -409,18 +467,43 @@ fn path_item(
         let op_ptr = p.key(method.key());
         let op = w.object(op, &op_ptr)?;
         let effective = operation(w, op, &op_ptr, &path_level)?;
-        let Some(production) = effective.production else {
-            return Err(w.invalid(
-                &op_ptr,
-                format!(
-                    "no production endpoint: set {PRODUCTION} on the operation, its path or the API"
-                ),
-            ));
+        let mocked = w.overlay.is_some_and(|o| o.mocked);
+        let production = match effective.production {
+            Some(production) => production,
+            None if mocked => EndpointSet::none(),
+            None => {
+                return Err(w.invalid(
+                    &op_ptr,
+                    format!(
+                        "no production endpoint: set {PRODUCTION} on the operation, its path or \
+                         the API{}",
+                        if w.overlay.is_some() { " (or endpointConfig in api.yaml)" } else { "" }
+                    ),
+                ))
+            }
         };
         let sandbox = effective.sandbox;
-        match routes.iter_mut().find(|r| r.production == production && r.sandbox == sandbox) {
+        let mock = if mocked { Some(examples::mock_responses(w, op, &op_ptr)) } else { None };
+        let policies = w
+            .overlay
+            .and_then(|o| o.policies.iter().find(|(t, m, _)| t == template && *m == method))
+            .map(|(_, _, p)| p.clone())
+            .unwrap_or_default();
+        let same = |r: &&mut ResourceRoute| {
+            r.production == production
+                && r.sandbox == sandbox
+                && r.policies == policies
+                && r.mock == mock
+        };
+        match routes.iter_mut().find(same) {
             Some(route) => route.methods.push(method),
-            None => routes.push(ResourceRoute { methods: vec![method], production, sandbox }),
+            None => routes.push(ResourceRoute {
+                methods: vec![method],
+                production,
+                sandbox,
+                policies,
+                mock,
+            }),
         }
     }
     if routes.is_empty() {

@@ -9,8 +9,14 @@
 //! Backend URLs are parsed and resolved here, on the control thread (`endpoints`).
 //!
 //! What a definition becomes: one [`Resource`] per entry of `paths`, holding one
-//! [`ResourceRoute`] per distinct (production, sandbox) endpoint pair with the methods that share
-//! it. Endpoints are inherited operation → path item → API.
+//! [`ResourceRoute`] per distinct (production, sandbox, policies, mock examples) combination with
+//! the methods that share it. Endpoints are inherited operation → path item → API.
+//!
+//! The same walk serves apictl projects ([`crate::project`]): [`parse_with_overlay`] lays what
+//! `api.yaml` says ([`Overlay`]: name, version, base path, API-level endpoints, mocking, operation
+//! policies) over the document, api.yaml winning where both speak; resource-level `x-wso2-*`
+//! endpoints still override the API's. For mocked APIs each operation's examples become its
+//! route's mock responses (`examples`) and endpoints are optional.
 //!
 //! Not done here: schema validation of requests, security, throttling, CORS, interceptors. Those
 //! extensions are recognised and reported as [`Warning`]s ("not enforced yet"), never silently
@@ -18,14 +24,18 @@
 
 mod document;
 mod endpoints;
+mod examples;
 
 use std::fmt;
 use std::path::Path;
 use std::path::PathBuf;
 
-use turnpike_core::Endpoint;
+use turnpike_core::{Endpoint, MockResponses};
+use turnpike_policy::BuiltinPolicy;
 
 use crate::error::{LoadError, Warning};
+
+pub(crate) use endpoints::parse_url;
 
 /// A validated API definition.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,7 +52,19 @@ pub struct ApiDefinition {
     pub vhost: Option<String>,
     /// One entry per path of the document, sorted by path (serde_json maps are ordered by key).
     pub resources: Vec<Resource>,
+    /// WSO2 lifecycle state (`lifeCycleStatus` of an apictl project), upper case; `PUBLISHED` for
+    /// a bare OpenAPI file. `BLOCKED` makes every route answer 503 / 700700.
+    pub lifecycle: String,
+    /// `isDefaultVersion`: the API is also served at [`Self::default_base_path`].
+    pub default_version: bool,
+    /// The base path without the version (the context), served too when `default_version`.
+    pub default_base_path: Option<String>,
 }
+
+/// The lifecycle state every bare OpenAPI definition is in.
+pub const PUBLISHED: &str = "PUBLISHED";
+/// The lifecycle state whose routes are blocked (503, code 700700).
+pub const BLOCKED: &str = "BLOCKED";
 
 /// One path of the document and where each of its methods goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,19 +77,25 @@ pub struct Resource {
     pub routes: Vec<ResourceRoute>,
 }
 
-/// Methods of one resource that share the same production and sandbox endpoints.
+/// Methods of one resource that share the same endpoints, policies and mock examples.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResourceRoute {
     pub methods: Vec<Method>,
+    /// Production endpoints; empty (no backend) only when `mock` is set.
     pub production: EndpointSet,
     pub sandbox: Option<EndpointSet>,
+    /// Operation policies (apictl `operationPolicies`), in order.
+    pub policies: Vec<BuiltinPolicy>,
+    /// Examples to answer with instead of a backend (prototyped / mocked APIs).
+    pub mock: Option<MockResponses>,
 }
 
 /// A list of backends and how traffic is spread over them.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct EndpointSet {
     pub balance: Balance,
-    /// Resolved endpoints, in definition order (never empty).
+    /// Resolved endpoints, in definition order (never empty, except for a mocked route's
+    /// [`EndpointSet::none`]).
     pub endpoints: Vec<Endpoint>,
 }
 
@@ -148,9 +176,19 @@ impl fmt::Display for Method {
     }
 }
 
+impl EndpointSet {
+    /// No backend: what a mocked route without endpoints carries.
+    pub fn none() -> Self {
+        Self { balance: Balance::Single, endpoints: Vec::new() }
+    }
+}
+
 impl fmt::Display for EndpointSet {
     /// `http://127.0.0.1:8081/v2, http://...` (plus the balance type when not `http`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.endpoints.is_empty() {
+            return f.write_str("(no backend)");
+        }
         for (i, e) in self.endpoints.iter().enumerate() {
             if i > 0 {
                 f.write_str(", ")?;
@@ -172,23 +210,54 @@ pub struct Parsed {
     pub warnings: Vec<Warning>,
 }
 
-/// Parses one definition file's text. `.json` files are read as JSON, anything else as YAML.
-pub fn parse(file: &Path, text: &str) -> Result<Parsed, LoadError> {
+/// What an apictl project's `api.yaml` says about the API, applied over the OpenAPI document
+/// (WSO2: `api.yaml` wins where both speak). Built by [`crate::project`].
+#[derive(Debug, Clone, Default)]
+pub struct Overlay {
+    pub name: String,
+    pub version: String,
+    /// Context with the version (`/petstore/1.0.0`).
+    pub base_path: String,
+    /// API-level endpoints from `endpointConfig` (resource-level `x-wso2-*` ones still override).
+    pub production: Option<EndpointSet>,
+    pub sandbox: Option<EndpointSet>,
+    /// Answer every operation from its examples (prototyped, `MOCKED_OAS`, `INLINE`).
+    pub mocked: bool,
+    /// Operation policies by (path template, method).
+    pub policies: Vec<(String, Method, Vec<BuiltinPolicy>)>,
+}
+
+/// Reads YAML or JSON text into a tree (`.json` files as JSON, anything else as YAML).
+pub fn read_tree(file: &Path, text: &str) -> Result<serde_json::Value, LoadError> {
     let is_json = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    let root: serde_json::Value = if is_json {
+    if is_json {
         serde_json::from_str(text).map_err(|err| LoadError::Syntax {
             file: file.to_path_buf(),
             line: err.line(),
             column: err.column(),
             message: err.to_string(),
-        })?
+        })
     } else {
         serde_yaml_ng::from_str(text).map_err(|err| {
             let (line, column) = err.location().map_or((0, 0), |l| (l.line(), l.column()));
             LoadError::Syntax { file: file.to_path_buf(), line, column, message: err.to_string() }
-        })?
-    };
-    document::parse_document(file, &root)
+        })
+    }
+}
+
+/// Parses one definition file's text. `.json` files are read as JSON, anything else as YAML.
+pub fn parse(file: &Path, text: &str) -> Result<Parsed, LoadError> {
+    let root = read_tree(file, text)?;
+    document::parse_document(file, &root, None)
+}
+
+/// Parses an apictl project's OpenAPI document with what its `api.yaml` says laid over it.
+pub fn parse_with_overlay(
+    file: &Path,
+    root: &serde_json::Value,
+    overlay: &Overlay,
+) -> Result<Parsed, LoadError> {
+    document::parse_document(file, root, Some(overlay))
 }
 
 /// Reads and parses one definition file.

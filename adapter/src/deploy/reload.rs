@@ -1,0 +1,114 @@
+//! What a change of `gateway.toml` means for a running gateway.
+//!
+//! Where it sits: called by [`super::watch`] when the file went quiet. The file is read again and
+//! the same command-line overrides applied; reloadable parts (limits, timeouts, upstream pool,
+//! trusted proxies, `Via`, max request body) go to [`Manager::set_settings`], which recompiles
+//! and publishes; a new log level is applied through a callback. Parts fixed at start (listener
+//! address and backlog, workers, driver, pinning, io_uring entries, API directory) are not
+//! changed: each is logged as `restart required for <key>`, never ignored silently. An invalid
+//! file is logged and the previous settings stay.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::config::{self, GatewayConfig, Overrides};
+
+use super::manager::{Manager, Publisher, Reloaded};
+
+/// Applies a new log filter (tracing `EnvFilter` syntax).
+pub type SetLogLevel = Box<dyn Fn(&str) -> Result<(), String> + Send>;
+
+/// Re-reads `gateway.toml` and applies what can be applied while running.
+pub struct ConfigReloader<P: Publisher> {
+    file: PathBuf,
+    overrides: Overrides,
+    current: GatewayConfig,
+    manager: Arc<Manager<P>>,
+    set_log_level: Option<SetLogLevel>,
+}
+
+impl<P: Publisher> std::fmt::Debug for ConfigReloader<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfigReloader").field("file", &self.file).finish_non_exhaustive()
+    }
+}
+
+/// Keys of `gateway.toml` whose new value needs a restart, comparing `old` with `new`.
+pub fn restart_required(old: &GatewayConfig, new: &GatewayConfig) -> Vec<&'static str> {
+    let (a, b) = (&old.static_config, &new.static_config);
+    let mut keys = Vec::new();
+    if a.listen != b.listen {
+        keys.push("listener.address");
+    }
+    if a.backlog != b.backlog {
+        keys.push("listener.backlog");
+    }
+    if a.workers != b.workers {
+        keys.push("runtime.workers");
+    }
+    if a.driver != b.driver {
+        keys.push("runtime.driver");
+    }
+    if a.pin_workers != b.pin_workers {
+        keys.push("runtime.pin_workers");
+    }
+    if a.uring_entries != b.uring_entries {
+        keys.push("runtime.uring_entries");
+    }
+    if old.apis_dir != new.apis_dir {
+        keys.push("apis.directory");
+    }
+    keys
+}
+
+impl<P: Publisher> ConfigReloader<P> {
+    /// `current` is the configuration the gateway started with (overrides applied).
+    pub fn new(
+        file: PathBuf,
+        overrides: Overrides,
+        current: GatewayConfig,
+        manager: Arc<Manager<P>>,
+        set_log_level: Option<SetLogLevel>,
+    ) -> Self {
+        ConfigReloader { file, overrides, current, manager, set_log_level }
+    }
+
+    /// Reads the file again and applies it (see the module docs).
+    pub fn reload(&mut self) {
+        let mut new = match config::load(Some(&self.file)) {
+            Ok(c) => c,
+            Err(err) => {
+                tracing::error!("configuration change rejected, previous settings kept: {err}");
+                return;
+            }
+        };
+        new.apply(&self.overrides);
+        for key in restart_required(&self.current, &new) {
+            tracing::warn!(
+                file = %self.file.display(),
+                "restart required for {key}: the running gateway keeps its current value"
+            );
+        }
+        if new.log_level != self.current.log_level {
+            if let Some(set) = &self.set_log_level {
+                match set(&new.log_level) {
+                    Ok(()) => tracing::info!(level = %new.log_level, "log level changed"),
+                    Err(why) => tracing::warn!("log level not changed: {why}"),
+                }
+            }
+        }
+        match self.manager.set_settings(new.settings.clone()) {
+            Ok(Reloaded::Unchanged) => {}
+            Ok(Reloaded::Published { version, .. }) => {
+                tracing::info!(version, "configuration reloaded; snapshot published");
+            }
+            Err(err) => {
+                tracing::error!("configuration change rejected, previous settings kept: {err}");
+                return;
+            }
+        }
+        // Static parts keep their running values; only what was applied is remembered.
+        self.current.settings = new.settings;
+        self.current.log_level = new.log_level;
+    }
+}
