@@ -8,7 +8,7 @@
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -67,6 +67,9 @@ pub struct GatewayHandle {
     published: Published,
     next_version: AtomicU64,
     local_addr: SocketAddr,
+    /// Snapshots replaced by newer ones, kept until no core holds them any more, so that the
+    /// control thread, not a core between requests, pays for freeing them.
+    retired: Mutex<Vec<Arc<Snapshot>>>,
 }
 
 impl std::fmt::Debug for GatewayHandle {
@@ -102,6 +105,7 @@ pub fn start(config: StaticConfig, mut snapshot: Snapshot) -> Result<GatewayHand
         published,
         next_version: AtomicU64::new(2),
         local_addr: config.listen,
+        retired: Mutex::new(Vec::new()),
     };
     for index in 0..config.workers {
         // Worker 0 may bind port 0; the others bind the port it got.
@@ -196,11 +200,22 @@ impl GatewayHandle {
     pub fn publish(&self, mut snapshot: Snapshot) -> u64 {
         let version = self.next_version.fetch_add(1, Ordering::Relaxed);
         snapshot.version = version;
-        self.published.store(Arc::new(snapshot));
+        let replaced = self.published.swap(Arc::new(snapshot));
         for w in &self.workers {
             w.control.send(ControlMessage::SnapshotPublished);
         }
+        if let Ok(mut retired) = self.retired.lock() {
+            retired.push(replaced);
+        }
+        self.free_retired();
         version
+    }
+
+    /// Frees the retired snapshots no core holds any more (their last holder is this thread).
+    fn free_retired(&self) {
+        if let Ok(mut retired) = self.retired.lock() {
+            retired.retain(|snapshot| Arc::strong_count(snapshot) > 1);
+        }
     }
 
     /// Waits until every core serves `version` or newer; `false` if `limit` passed first.
@@ -208,6 +223,7 @@ impl GatewayHandle {
         let deadline = Instant::now() + limit;
         loop {
             if self.workers.iter().all(|w| w.counters.read().snapshot_version >= version) {
+                self.free_retired();
                 return true;
             }
             if Instant::now() >= deadline {
