@@ -98,7 +98,7 @@ pub fn init(dir: &Path, oas: Option<&Path>) -> Result<Vec<PathBuf>, String> {
             (text, api)
         }
         None => (
-            minimal_definition(&name, &context),
+            minimal_definition(&name),
             ApiFields { name: name.clone(), version: "1.0.0".to_owned(), context, endpoint: true },
         ),
     };
@@ -174,16 +174,14 @@ fn api_yaml(api: &ApiFields) -> String {
     out
 }
 
-fn minimal_definition(name: &str, context: &str) -> String {
+/// The OpenAPI file of a new project: resources only; context, version and endpoints live in
+/// `api.yaml`, as in projects apictl exports.
+fn minimal_definition(name: &str) -> String {
     format!(
         "openapi: 3.0.3\n\
          info:\n\
          \x20 title: {name}\n\
          \x20 version: 1.0.0\n\
-         x-wso2-basePath: {context}/1.0.0\n\
-         x-wso2-production-endpoints:\n\
-         \x20 urls: [\"http://127.0.0.1:8080\"]\n\
-         \x20 type: http\n\
          paths:\n\
          \x20 /*:\n\
          \x20   get:\n\
