@@ -71,6 +71,19 @@ pub fn unescape(token: &str) -> Cow<'_, str> {
     }
 }
 
+/// Name of a JSON value's type, for error messages ("expected a string, found a list").
+pub fn value_kind(value: &serde_json::Value) -> &'static str {
+    use serde_json::Value;
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -83,17 +83,7 @@ impl Walker<'_> {
     }
 }
 
-/// Name of a JSON value's type, for messages.
-pub(super) fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
-}
+pub(super) use crate::pointer::value_kind as kind;
 
 /// Which specification the document follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
