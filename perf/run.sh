@@ -283,7 +283,9 @@ wait_listening "$BACKEND_PORT" "${PID[backend]}" || { cat "$WORK/backend.out" "$
 [[ $(status_of "$BACKEND_PORT") == 200 ]] || die "backend does not answer 200"
 
 # One proxy at a time (the turnpike variants share a port); each run starts it fresh.
-# Writes "cpu_us rps p50_ms p99_ms rss_kib requests errors foreign_pct" to $WORK/line. Runs in the
+# Writes "cpu_us rps p50_ms p99_ms rss_kib requests errors foreign_pct proxy_core_pct load_core_pct"
+# to $WORK/line (the last two: share of one core used by the proxy, and by wrk + backend: when the
+# load side is at ~100 % and the proxy is not, req/s measures the load side, not the proxy). Runs in the
 # main shell (not a $(...) subshell) so that the EXIT trap knows every process it started.
 measure() {
     local name=$1 round=$2 port out pid t0 t1 b0 b1 tot0 tot1 bk0 bk1 wrk_ticks
@@ -312,11 +314,14 @@ measure() {
     cpu_us=$(awk -v d=$((t1 - t0)) -v hz="$HZ" -v n="$requests" 'BEGIN {printf "%.2f", d * 1e6 / hz / n}')
     foreign=$(awk -v busy=$((b1 - b0)) -v tot=$((tot1 - tot0)) -v ours=$((t1 - t0 + bk1 - bk0 + wrk_ticks)) \
         'BEGIN {f = (busy - ours) * 100 / (tot > 0 ? tot : 1); if (f < 0) f = 0; printf "%.1f", f}')
-    echo "$cpu_us $rps $p50 $p99 $rss $requests $errors $foreign" >"$WORK/line"
+    local proxy_pct load_pct
+    proxy_pct=$(awk -v d=$((t1 - t0)) -v hz="$HZ" -v s="$DURATION" 'BEGIN {printf "%.0f", d * 100 / hz / s}')
+    load_pct=$(awk -v d=$((bk1 - bk0 + wrk_ticks)) -v hz="$HZ" -v s="$DURATION" 'BEGIN {printf "%.0f", d * 100 / hz / s}')
+    echo "$cpu_us $rps $p50 $p99 $rss $requests $errors $foreign $proxy_pct $load_pct" >"$WORK/line"
 }
 
 RESULTS=$WORK/results.tsv
-printf 'proxy\tround\tcpu_us_per_req\treq_per_s\tp50_ms\tp99_ms\trss_kib\trequests\terrors\tforeign_cpu_pct\n' >"$RESULTS"
+printf 'proxy\tround\tcpu_us_per_req\treq_per_s\tp50_ms\tp99_ms\trss_kib\trequests\terrors\tforeign_cpu_pct\tproxy_core_pct\tload_core_pct\n' >"$RESULTS"
 declare -A SKIP=()
 for ((round = 1; round <= ROUNDS; round++)); do
     for name in $PROXIES; do
@@ -330,15 +335,15 @@ for ((round = 1; round <= ROUNDS; round++)); do
                 break
             fi
             line=$(cat "$WORK/line")
-            foreign=${line##* }
+            read -r _ _ _ _ _ _ _ foreign _ <<<"$line"
             if awk -v f="$foreign" -v m="$MAX_FOREIGN" 'BEGIN {exit !(f <= m)}'; then break; fi
             log "$name round $round: ${foreign}% of the machine went to other processes; repeating (attempt $attempt)"
         done
         [[ -n $line ]] || continue
         set -- $line
-        log "$(printf '%-15s round %d: %6s us/req %10s req/s p50 %s ms p99 %s ms rss %s KiB errors %s foreign %s%%' \
-            "$name" "$round" "$1" "$2" "$3" "$4" "$5" "$7" "$8")"
-        printf '%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$round" "$@" >>"$RESULTS"
+        log "$(printf '%-15s round %d: %6s us/req %10s req/s p50 %s ms p99 %s ms rss %s KiB errors %s foreign %s%% proxy core %s%% load core %s%%' \
+            "$name" "$round" "$1" "$2" "$3" "$4" "$5" "$7" "$8" "$9" "${10}")"
+        printf '%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$round" "$@" >>"$RESULTS"
     done
 done
 
@@ -359,14 +364,15 @@ awk -F'\t' '
         if (!($1 in seen)) { seen[$1] = 1; order[++k] = $1 }
         cpu[$1] = cpu[$1] " " $3; rps[$1] = rps[$1] " " $4; p50[$1] = p50[$1] " " $5
         p99[$1] = p99[$1] " " $6; rss[$1] = rss[$1] " " $7; err[$1] += $9; runs[$1]++
+        pc[$1] = pc[$1] " " $11; lc[$1] = lc[$1] " " $12
     }
     END {
-        printf "%-16s %12s %12s %9s %9s %9s %6s %10s %10s %7s\n", "proxy", "cpu_us/req", "req/s", "p50_ms", "p99_ms", "rss_MiB", "runs", "cpu/nginx", "rps/nginx", "errors"
+        printf "%-16s %12s %12s %9s %9s %9s %6s %10s %10s %7s %8s %8s\n", "proxy", "cpu_us/req", "req/s", "p50_ms", "p99_ms", "rss_MiB", "runs", "cpu/nginx", "rps/nginx", "errors", "proxy%", "load%"
         if ("nginx" in seen) { nc = median(cpu["nginx"]); nr = median(rps["nginx"]) }
         for (i = 1; i <= k; i++) {
             p = order[i]; c = median(cpu[p]); r = median(rps[p])
             cr = nc > 0 ? sprintf("%.2f", c / nc) : "-"; rr = nr > 0 ? sprintf("%.2f", r / nr) : "-"
-            printf "%-16s %12.2f %12.0f %9.3f %9.3f %9.1f %6d %10s %10s %7d\n", p, c, r, median(p50[p]), median(p99[p]), median(rss[p]) / 1024, runs[p], cr, rr, err[p]
+            printf "%-16s %12.2f %12.0f %9.3f %9.3f %9.1f %6d %10s %10s %7d %8.0f %8.0f\n", p, c, r, median(p50[p]), median(p99[p]), median(rss[p]) / 1024, runs[p], cr, rr, err[p], median(pc[p]), median(lc[p])
         }
     }' "$RESULTS"
 echo
