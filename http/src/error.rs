@@ -24,6 +24,9 @@ pub enum H1Error {
     InvalidTarget,
     /// Request-target carries a `#fragment`.
     FragmentInTarget,
+    /// The path has a `.` or `..` segment, literally or percent-encoded (`%2e`): a gateway must
+    /// not let `/api/v1/../admin` leave the API's base path at the backend.
+    DotSegmentInPath,
     /// Absolute-form target with `userinfo@` (RFC 9110 §4.2.4).
     UserinfoInTarget,
     /// A well-formed HTTP version other than 1.0 / 1.1 (including the HTTP/2 preface).
@@ -118,6 +121,7 @@ impl H1Error {
             UriTooLong => "request line too long",
             InvalidTarget => "invalid request target",
             FragmentInTarget => "fragment not allowed in request target",
+            DotSegmentInPath => "request path must not contain '.' or '..' segments",
             UserinfoInTarget => "userinfo not allowed in request target",
             UnsupportedVersion => "HTTP version not supported",
             ConnectNotSupported => "CONNECT is not supported",

@@ -205,3 +205,14 @@ fn the_gateway_survives_malformed_input() {
     assert_eq!(r.status, 200, "{}", r.describe());
     assert_eq!(b.single_request().target, "/ok");
 }
+
+#[test]
+fn dot_segments_in_the_path_are_400_and_never_reach_the_backend() {
+    // `/api/../admin` must not leave the API's base path at a backend that normalises paths.
+    rejected(b"GET /api/../admin HTTP/1.1\r\nHost: a\r\n\r\n", 400, "400", CLOSE);
+}
+
+#[test]
+fn percent_encoded_dot_segments_are_400_too() {
+    rejected(b"GET /api/x/%2e%2E/%2e%2e/etc/passwd HTTP/1.1\r\nHost: a\r\n\r\n", 400, "400", CLOSE);
+}

@@ -97,21 +97,56 @@ fn path_query(t: &[u8], base: Span, from: usize) -> (Span, Option<Span>) {
 /// Validate the request-target `t` (at `base` in the buffer) for `method`.
 pub(crate) fn parse_target(t: &[u8], base: Span, method: Method) -> Result<Target, H1Error> {
     check_uri_bytes(t)?;
-    match t.first() {
+    let target = match t.first() {
         // RFC 9112 §3.2.1 origin-form = absolute-path [ "?" query ]
         Some(b'/') => {
             let (path, query) = path_query(t, base, 0);
-            Ok(Target { path, query, authority: None })
+            Target { path, query, authority: None }
         }
         // RFC 9112 §3.2.4 asterisk-form: only for a server-wide OPTIONS
         Some(b'*') if t.len() == 1 => {
             if method != Method::Options {
                 return Err(H1Error::InvalidTarget);
             }
-            Ok(Target { path: base, query: None, authority: None })
+            return Ok(Target { path: base, query: None, authority: None });
         }
-        _ => parse_absolute(t, base),
+        _ => parse_absolute(t, base)?,
+    };
+    // RFC 3986 §5.2.4: dot-segments are resolved by whoever normalises the path; a gateway that
+    // routes on the raw path and forwards it would let the backend resolve `/api/../admin` outside
+    // the API. Strict by default: refuse them (Envoy, in front of WSO2, normalises instead).
+    let start = target.path.start.saturating_sub(base.start) as usize;
+    let path = t.get(start..start + target.path.len as usize).unwrap_or_default();
+    if has_dot_segment(path) {
+        return Err(H1Error::DotSegmentInPath);
     }
+    Ok(target)
+}
+
+/// Whether a path has a segment that is `.` or `..`, also when its dots are percent-encoded.
+fn has_dot_segment(path: &[u8]) -> bool {
+    path.split(|&b| b == b'/').any(|segment| {
+        let mut dots = 0;
+        let mut rest = segment;
+        while !rest.is_empty() {
+            if let Some(after) = rest.strip_prefix(b".") {
+                rest = after;
+            } else if rest.len() >= 3
+                && rest.first() == Some(&b'%')
+                && rest.get(1) == Some(&b'2')
+                && rest.get(2).is_some_and(|b| b.eq_ignore_ascii_case(&b'e'))
+            {
+                rest = rest.get(3..).unwrap_or_default();
+            } else {
+                return false;
+            }
+            dots += 1;
+            if dots > 2 {
+                return false;
+            }
+        }
+        dots == 1 || dots == 2
+    })
 }
 
 /// RFC 9112 §3.2.2 absolute-form, `http` or `https` only (we are not a forward proxy for
@@ -227,6 +262,28 @@ mod tests {
         let r = parse_target(t.as_bytes(), base, m)?;
         let s = |sp: Span| String::from_utf8(sp.get(t.as_bytes()).to_vec()).unwrap();
         Ok((s(r.path), r.query.map(s), r.authority.map(s)))
+    }
+
+    #[test]
+    fn dot_segments_are_refused_literal_or_encoded() {
+        for bad in [
+            "/api/v1/../admin",
+            "/api/v1/..",
+            "/api/./x",
+            "/.",
+            "/a/%2e%2e/b",
+            "/a/%2E%2e",
+            "/a/.%2e/b",
+            "/a/%2e/b",
+            "http://h/a/../b",
+        ] {
+            assert_eq!(parse(bad, Method::Get), Err(H1Error::DotSegmentInPath), "{bad}");
+        }
+        for good in
+            ["/a/.../b", "/a/..b/c", "/a/b..", "/.well-known/x", "/a/%2e%2e%2e", "/a?x=/../"]
+        {
+            assert!(parse(good, Method::Get).is_ok(), "{good}");
+        }
     }
 
     #[test]
