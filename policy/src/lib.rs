@@ -15,7 +15,9 @@
 )]
 
 mod context;
+pub mod credentials;
 mod header;
+pub mod jose;
 mod rewrite;
 mod verdict;
 
