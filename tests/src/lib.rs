@@ -82,10 +82,20 @@ pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
     }
 }
 
-/// A free TCP port on 127.0.0.1 (bound then released; callers retry on a bind race).
+/// A free TCP port on 127.0.0.1 (bound then released), never the same one twice in this test
+/// process. That matters: the gateway binds with `SO_REUSEPORT`, so two gateways of parallel tests
+/// handed the same port would both start and the kernel would split connections between them.
 pub fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    l.local_addr().expect("local_addr").port()
+    static HANDED_OUT: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    loop {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let port = l.local_addr().expect("local_addr").port();
+        let mut handed_out = HANDED_OUT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !handed_out.contains(&port) {
+            handed_out.push(port);
+            return port;
+        }
+    }
 }
 
 /// A port on 127.0.0.1 where nothing listens (bound, then closed).
