@@ -363,13 +363,22 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     };
     let signal = signals.forever().next();
     tracing::info!(?signal, "shutting down; draining in-flight requests");
+    // Listeners close first (no new connection is accepted from here on), then the control-plane
+    // parts stop, then the workers are joined once their requests in flight are done.
+    let handle = manager.detach();
+    if let Some(handle) = &handle {
+        handle.begin_shutdown();
+    }
     if let Some(admin) = admin {
         admin.shutdown();
     }
     if let Some(watcher) = watcher {
         watcher.stop();
     }
-    stop_gateway(&manager);
+    if let Some(handle) = handle {
+        let report = handle.shutdown();
+        tracing::info!(?report, "turnpike stopped");
+    }
     Ok(())
 }
 

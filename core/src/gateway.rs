@@ -238,13 +238,19 @@ impl GatewayHandle {
         self.workers.iter().map(|w| w.counters.read()).collect()
     }
 
+    /// Tells every worker to stop accepting and to drain, without waiting: the listeners close at
+    /// once while the caller stops other things; [`GatewayHandle::shutdown`] then waits.
+    pub fn begin_shutdown(&self) {
+        for w in &self.workers {
+            w.control.send(ControlMessage::Shutdown);
+        }
+    }
+
     /// Stops accepting, lets requests in flight finish (within the snapshot's grace period), and
     /// joins every worker.
     pub fn shutdown(mut self) -> ShutdownReport {
         let began = Instant::now();
-        for w in &self.workers {
-            w.control.send(ControlMessage::Shutdown);
-        }
+        self.begin_shutdown();
         let mut report = ShutdownReport { workers: 0, panicked: 0, took: Duration::ZERO };
         for w in self.workers.drain(..) {
             match w.thread.join() {
