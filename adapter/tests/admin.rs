@@ -215,7 +215,10 @@ fn plain(addr: SocketAddr, raw: &[u8]) -> Reply {
 }
 
 fn basic(user: &str, password: &str) -> String {
-    format!("Basic {}", admin::base64::encode(format!("{user}:{password}").as_bytes()))
+    format!(
+        "Basic {}",
+        turnpike_policy::base64::encode_standard(format!("{user}:{password}").as_bytes())
+    )
 }
 
 const APIS: &str = "/api/mgw/adapter/0.1/apis";

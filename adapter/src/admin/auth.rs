@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use ring::digest::{digest, SHA256};
 use ring::rand::{SecureRandom, SystemRandom};
 
-use super::base64;
+use super::decode_base64;
 use super::password::PasswordHash;
 
 /// Most live tokens kept; issuing one more drops the one closest to expiry.
@@ -120,7 +120,7 @@ impl Authenticator {
         if !scheme.eq_ignore_ascii_case("basic") {
             return Err(AuthFailure::Malformed);
         }
-        let decoded = base64::decode(credentials).and_then(|b| String::from_utf8(b).ok());
+        let decoded = decode_base64(credentials).and_then(|b| String::from_utf8(b).ok());
         if let Some((user, password)) = decoded.as_deref().and_then(|d| d.split_once(':')) {
             if self.verify_password(user, password) {
                 return Ok(user.to_owned());
@@ -183,6 +183,7 @@ fn hex(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
     use crate::admin::password::hash_password_with_iterations;
+    use turnpike_policy::base64::encode_standard;
 
     fn auth(ttl: Duration) -> Authenticator {
         let hash = PasswordHash::parse(&hash_password_with_iterations("pw", 10)).unwrap();
@@ -190,7 +191,7 @@ mod tests {
     }
 
     fn basic(user: &str, pw: &str) -> String {
-        format!("Basic {}", base64::encode(format!("{user}:{pw}").as_bytes()))
+        format!("Basic {}", encode_standard(format!("{user}:{pw}").as_bytes()))
     }
 
     #[test]

@@ -22,12 +22,11 @@
 //!
 //! Modules: [`server`] (sockets, TLS, HTTP/1.1 framing), [`routes`] (paths and handlers),
 //! [`auth`] (users and tokens), [`password`] (hash format), [`tls`] (certificate),
-//! [`multipart`], [`base64`].
+//! [`multipart`].
 //!
 //! What it does not do: no HTTP/2, no CORS, no per-user permissions, no rate limiting of logins.
 
 pub mod auth;
-pub mod base64;
 pub mod multipart;
 pub mod password;
 pub mod routes;
@@ -153,4 +152,43 @@ pub fn start(
     deployments: Arc<dyn Deployments>,
 ) -> Result<AdminHandle, AdminError> {
     server::start(config, deployments)
+}
+
+/// Standard base64 as the admin API accepts it: padded or not (RFC 7617 clients pad; hand-written
+/// password hashes may not), decoded by the project's strict codec once padding is restored.
+pub(crate) fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    let padding = "==".get(..(4 - text.len() % 4) % 4)?;
+    turnpike_policy::base64::decode_standard(format!("{text}{padding}").as_bytes()).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode_base64;
+    use turnpike_policy::base64::encode_standard;
+
+    #[test]
+    fn base64_padded_or_not() {
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(encode_standard(plain.as_bytes()), encoded);
+            assert_eq!(decode_base64(encoded).unwrap(), plain.as_bytes());
+            assert_eq!(decode_base64(encoded.trim_end_matches('=')).unwrap(), plain.as_bytes());
+        }
+        let all: Vec<u8> = (0..=255).collect();
+        assert_eq!(decode_base64(&encode_standard(&all)).unwrap(), all);
+    }
+
+    #[test]
+    fn base64_garbage_is_refused() {
+        for bad in ["Z", "Zg===", "Zm9v!", "Zm 9v", "Zg=a"] {
+            assert!(decode_base64(bad).is_none(), "{bad:?}");
+        }
+    }
 }

@@ -14,7 +14,8 @@ use std::num::NonZeroU32;
 use ring::pbkdf2;
 use ring::rand::{SecureRandom, SystemRandom};
 
-use super::base64;
+use super::decode_base64;
+use turnpike_policy::base64::encode_standard;
 
 /// Scheme tag at the start of every hash string.
 pub const SCHEME: &str = "pbkdf2-sha256";
@@ -61,8 +62,8 @@ impl PasswordHash {
             .and_then(NonZeroU32::new)
             .filter(|n| n.get() <= MAX_ITERATIONS)
             .ok_or_else(|| format!("iterations must be an integer from 1 to {MAX_ITERATIONS}"))?;
-        let salt = base64::decode(salt).ok_or("salt is not valid base64")?;
-        let hash = base64::decode(hash).ok_or("hash is not valid base64")?;
+        let salt = decode_base64(salt).ok_or("salt is not valid base64")?;
+        let hash = decode_base64(hash).ok_or("hash is not valid base64")?;
         if !(8..=64).contains(&salt.len()) {
             return Err(format!("salt is {} bytes: expected 8 to 64", salt.len()));
         }
@@ -96,8 +97,8 @@ impl fmt::Display for PasswordHash {
             f,
             "{SCHEME}${}${}${}",
             self.iterations,
-            base64::encode(&self.salt),
-            base64::encode(&self.hash)
+            encode_standard(&self.salt),
+            encode_standard(&self.hash)
         )
     }
 }

@@ -20,9 +20,9 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore, StreamOwned};
-use turnpike_adapter::admin::base64;
 use turnpike_http::h1::{self, ChunkedDecoder, ResponseBody, ResponseHead};
 use turnpike_http::Limits;
+use turnpike_policy::base64::encode_standard;
 
 /// Largest response body read.
 const MAX_BODY: usize = 16 << 20;
@@ -373,7 +373,7 @@ impl ServerCertVerifier for AcceptAnyCertificate {
 
 /// `Basic <base64(user:password)>` (RFC 7617).
 pub fn basic_auth(user: &str, password: &str) -> String {
-    format!("Basic {}", base64::encode(format!("{user}:{password}").as_bytes()))
+    format!("Basic {}", encode_standard(format!("{user}:{password}").as_bytes()))
 }
 
 /// Percent-encodes a query value (RFC 3986 unreserved characters kept).

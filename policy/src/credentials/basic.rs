@@ -21,8 +21,8 @@ use std::str::FromStr;
 
 use argon2::{Argon2, PasswordVerifier};
 
-use super::base64::{decode_standard, InvalidBase64};
 use super::failure::AuthFailure;
+use crate::base64::{decode_standard, InvalidBase64};
 
 /// Longest base64 credential accepted after `Basic ` (bytes); longer is
 /// [`InvalidBasicHeader::TooLong`].

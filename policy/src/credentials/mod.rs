@@ -16,21 +16,20 @@
 //! | piece | file |
 //! |---|---|
 //! | SHA-256 digests of API keys, hex for config | `digest.rs`, `api_key.rs` |
-//! | `Authorization: Basic` parsing (RFC 7617) and password hashes | `basic.rs`, `base64.rs` |
+//! | `Authorization: Basic` parsing (RFC 7617) and password hashes | `basic.rs` (base64: `crate::base64`) |
 //! | bounded, expiring cache of verification results | `cache.rs` |
 //! | failed-attempt throttle / per-key rate limit | `throttle.rs` |
 //! | WSO2 error codes and challenges | `failure.rs` |
 
 mod api_key;
-mod base64;
 mod basic;
 mod cache;
 mod digest;
 mod failure;
 mod throttle;
 
+pub use crate::base64::{decode_standard as decode_base64, InvalidBase64};
 pub use api_key::{api_key_digest_hex, ApiKey, ApiKeyEntry, ApiKeyStore, InvalidApiKeyConfig};
-pub use base64::{decode_standard as decode_base64, InvalidBase64};
 pub use basic::{
     parse_basic_authorization, BasicAuthError, BasicAuthStore, BasicCredentials, BasicUserEntry,
     InvalidBasicAuthConfig, InvalidBasicHeader, Principal, MAX_ARGON2_M_COST_KIB,
