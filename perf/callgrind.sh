@@ -50,26 +50,36 @@ workers = 1
 pin_workers = false
 [apis]
 directory = "$work/apis"
+# Count the data plane only: no directory watcher, no admin API (its certificate generation alone
+# would add hundreds of instructions per request to a short run).
+watch = false
+[admin]
+enabled = false
 [log]
 level = "warn"
 TOML
 
 nginx -p "$work" -c "$work/backend.conf" & pids+=($!)
 valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" target/release/turnpike run \
-    --config "$work/gateway.toml" --listen 127.0.0.1:18481 --workers 1 --driver epoll \
+    --config "$work/gateway.toml" --listen 127.0.0.1:18481 --workers 1 --driver epoll --admin-listen off \
     >"$work/turnpike.log" 2>&1 &
 tp=$!
 for _ in $(seq 1 120); do curl -sf -o /dev/null http://127.0.0.1:18481/bench/v1/hello && break; sleep 0.5; done
+# Steady state only: warm up (connections, pools), zero the counters, load, dump.
+wrk -t1 -c10 -d1s http://127.0.0.1:18481/bench/v1/hello >/dev/null
+callgrind_control --zero "$tp" >/dev/null
 wrk -t1 -c10 -d"${secs}s" http://127.0.0.1:18481/bench/v1/hello >"$work/wrk.out"
+callgrind_control --dump=steady "$tp" >/dev/null
 kill -INT "$tp"; wait "$tp" || true
+profile=$(ls "$work"/callgrind.out.* | head -1)
 requests=$(grep -oP '^\s*\K\d+(?= requests in)' "$work/wrk.out")
-total=$(callgrind_annotate "$work/callgrind.out" | grep -oP '^\s*\K[\d,]+(?= \(100\.0%\)\s+PROGRAM TOTALS)' | tr -d ,)
-table=$(callgrind_annotate --auto=yes "$work/callgrind.out" core/src/conn/h1.rs 2>/dev/null |
+total=$(callgrind_annotate "$profile" | grep -oP '^\s*\K[\d,]+(?= \(100\.0%\)\s+PROGRAM TOTALS)' | tr -d ,)
+table=$(callgrind_annotate --auto=yes "$profile" core/src/conn/h1.rs 2>/dev/null |
     grep -P 'let table = worker\.table\(\);' | head -1 | grep -oP '^\s*\K[\d,]+' | tr -d , || echo 0)
 echo "requests:                     $requests"
-echo "instructions (whole process): $total"
+echo "instructions (steady state):  $total"
 echo "instructions per request:     $((total / requests))"
 echo "snapshot read per request:    $(( (table + requests / 2) / requests )) instruction(s) on 'worker.table()' (Rc clone; its drop adds a few)"
-echo "profile: $work/callgrind.out (callgrind_annotate --inclusive=yes $work/callgrind.out)"
+echo "profile: $profile (callgrind_annotate --inclusive=yes $profile)"
 trap - EXIT
 cleanup

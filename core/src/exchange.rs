@@ -63,11 +63,13 @@ pub async fn run(worker: &Worker, snap: &Snapshot, conn: &mut ClientConn) -> boo
     }
 
     // Policy phases, in chain order.
-    let client_ip = client_ip::resolve(
-        conn.peer.ip(),
-        conn.head.header(&conn.rbuf, "x-forwarded-for"),
-        &settings.trusted_proxies,
-    );
+    // The received X-Forwarded-For only matters behind a trusted proxy: no header scan otherwise.
+    let forwarded_for = if settings.trusted_proxies.is_empty() {
+        None
+    } else {
+        conn.head.header(&conn.rbuf, "x-forwarded-for")
+    };
+    let client_ip = client_ip::resolve(conn.peer.ip(), forwarded_for, &settings.trusted_proxies);
     let mut ctx = RequestContext::new(client_ip);
     if !route.policies.is_empty() {
         if let Some(denial) = request_phases(worker, snap, conn, route, &mut ctx).await {
