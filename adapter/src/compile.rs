@@ -21,6 +21,9 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use turnpike_policy::auth::ApiRef;
 
 use turnpike_core::router::{RouteSpec, Router, RouterError};
 use turnpike_core::{
@@ -29,16 +32,36 @@ use turnpike_core::{
 };
 
 use crate::error::CompileError;
-use crate::openapi::{ApiDefinition, EndpointSet, BLOCKED};
+use crate::openapi::{ApiDefinition, Balance, EndpointSet, BLOCKED};
+use crate::security::{route_policy, security_table, SecurityInputs};
 
-/// Builds a snapshot (version 0) from definitions and settings.
+/// Builds a snapshot (version 0) from definitions and settings, with the default `[security]`
+/// (no issuers: routes that require credentials refuse every request).
 pub fn compile(defs: &[ApiDefinition], settings: Settings) -> Result<Snapshot, CompileError> {
+    compile_secured(defs, settings, &SecurityInputs::default())
+}
+
+/// Builds a snapshot (version 0) from definitions, settings and security inputs.
+pub fn compile_secured(
+    defs: &[ApiDefinition],
+    settings: Settings,
+    security: &SecurityInputs,
+) -> Result<Snapshot, CompileError> {
     check_conflicts(defs)?;
     let mut apis = Vec::with_capacity(defs.len());
     let mut routes = Vec::new();
     let mut specs = Vec::new();
     let mut clusters = Clusters::default();
+    let introspection_cluster = security.config.introspection.as_ref().map(|i| {
+        let set =
+            EndpointSet { balance: Balance::LoadBalance, endpoints: vec![i.endpoint.clone()] };
+        clusters.intern(&set).0
+    });
+    let table =
+        Arc::new(security_table(security, introspection_cluster).map_err(CompileError::Security)?);
+    let default_security = security.config.default;
     for def in defs {
+        let api_ref = ApiRef { name: def.name.clone(), version: def.version.clone() };
         let api_index = ApiIndex(index_u32(apis.len()));
         apis.push(Api {
             id: api_id(&def.name, &def.version, def.vhost.as_deref()),
@@ -66,7 +89,15 @@ pub fn compile(defs: &[ApiDefinition], settings: Settings) -> Result<Snapshot, C
                         methods: methods.clone(),
                         production: clusters.intern(&route.production),
                         sandbox: route.sandbox.as_ref().map(|s| clusters.intern(s)),
-                        policies: route.policies.clone(),
+                        policies: route_policy(
+                            &route.security,
+                            default_security,
+                            api_ref.clone(),
+                            &table,
+                        )
+                        .into_iter()
+                        .chain(route.policies.iter().cloned())
+                        .collect(),
                         action,
                     });
                     specs.push(RouteSpec {
@@ -82,7 +113,15 @@ pub fn compile(defs: &[ApiDefinition], settings: Settings) -> Result<Snapshot, C
     }
     let router = Router::build(specs)
         .map_err(|source| CompileError::Route { file: culprit(defs, &source), source })?;
-    Ok(Snapshot { version: 0, apis, routes, clusters: clusters.list, router, settings })
+    Ok(Snapshot {
+        version: 0,
+        apis,
+        routes,
+        clusters: clusters.list,
+        router,
+        settings,
+        security: table,
+    })
 }
 
 /// Stable id of an API: FNV-1a over name, version and virtual host.

@@ -95,6 +95,8 @@ pub struct GatewayConfig {
     /// `[admin] state_dir`: generated admin certificate and admin-deployed APIs (the same path
     /// as `admin.state_dir`).
     pub state_dir: PathBuf,
+    /// `[security]`.
+    pub security: crate::security::SecurityConfig,
 }
 
 impl Default for GatewayConfig {
@@ -109,6 +111,7 @@ impl Default for GatewayConfig {
             apis_watch: true,
             apis_debounce: Duration::from_millis(300),
             state_dir: PathBuf::from(crate::admin::DEFAULT_STATE_DIR),
+            security: crate::security::SecurityConfig::default(),
         }
     }
 }
@@ -173,6 +176,7 @@ pub fn parse(file: &Path, text: &str) -> Result<GatewayConfig, ConfigError> {
     let top = Section { file, pointer: Pointer::root(), table: &root };
     top.only(&[
         "listener", "runtime", "apis", "limits", "timeouts", "upstream", "proxy", "log", "admin",
+        "security",
     ])?;
     let mut config = GatewayConfig { file: Some(file.to_path_buf()), ..GatewayConfig::default() };
 
@@ -275,6 +279,9 @@ pub fn parse(file: &Path, text: &str) -> Result<GatewayConfig, ConfigError> {
     if let Some(s) = top.section("admin")? {
         config.admin = admin(&s)?;
         config.state_dir.clone_from(&config.admin.state_dir);
+    }
+    if let Some(s) = top.section("security")? {
+        config.security = crate::security::parse_security(&s)?;
     }
     Ok(config)
 }
@@ -437,14 +444,14 @@ fn timeouts(s: &Section<'_>) -> Result<Timeouts, ConfigError> {
 }
 
 /// One TOML table being walked, with its pointer for error messages.
-struct Section<'a> {
-    file: &'a Path,
-    pointer: Pointer,
-    table: &'a toml::Table,
+pub(crate) struct Section<'a> {
+    pub(crate) file: &'a Path,
+    pub(crate) pointer: Pointer,
+    pub(crate) table: &'a toml::Table,
 }
 
 impl<'a> Section<'a> {
-    fn invalid(&self, pointer: &Pointer, reason: String) -> ConfigError {
+    pub(crate) fn invalid(&self, pointer: &Pointer, reason: String) -> ConfigError {
         ConfigError::InvalidConfig {
             file: self.file.to_path_buf(),
             pointer: pointer.to_string(),
@@ -453,7 +460,7 @@ impl<'a> Section<'a> {
     }
 
     /// Rejects keys other than `allowed`.
-    fn only(&self, allowed: &[&str]) -> Result<(), ConfigError> {
+    pub(crate) fn only(&self, allowed: &[&str]) -> Result<(), ConfigError> {
         match self.table.keys().find(|k| !allowed.contains(&k.as_str())) {
             Some(unknown) => Err(self.invalid(
                 &self.pointer.key(unknown),
@@ -463,7 +470,7 @@ impl<'a> Section<'a> {
         }
     }
 
-    fn section(&self, key: &str) -> Result<Option<Section<'a>>, ConfigError> {
+    pub(crate) fn section(&self, key: &str) -> Result<Option<Section<'a>>, ConfigError> {
         let pointer = self.pointer.key(key);
         match self.table.get(key) {
             None => Ok(None),
@@ -474,7 +481,7 @@ impl<'a> Section<'a> {
         }
     }
 
-    fn string(&self, key: &str) -> Result<Option<(Pointer, String)>, ConfigError> {
+    pub(crate) fn string(&self, key: &str) -> Result<Option<(Pointer, String)>, ConfigError> {
         let pointer = self.pointer.key(key);
         match self.table.get(key) {
             None => Ok(None),
@@ -483,7 +490,7 @@ impl<'a> Section<'a> {
         }
     }
 
-    fn bool(&self, key: &str) -> Result<Option<bool>, ConfigError> {
+    pub(crate) fn bool(&self, key: &str) -> Result<Option<bool>, ConfigError> {
         match self.table.get(key) {
             None => Ok(None),
             Some(toml::Value::Boolean(b)) => Ok(Some(*b)),
@@ -491,7 +498,7 @@ impl<'a> Section<'a> {
         }
     }
 
-    fn uint(&self, key: &str) -> Result<Option<u64>, ConfigError> {
+    pub(crate) fn uint(&self, key: &str) -> Result<Option<u64>, ConfigError> {
         match self.table.get(key) {
             None => Ok(None),
             Some(toml::Value::Integer(n)) if *n >= 0 => Ok(u64::try_from(*n).ok()),
@@ -501,7 +508,7 @@ impl<'a> Section<'a> {
         }
     }
 
-    fn positive(&self, key: &str) -> Result<Option<u64>, ConfigError> {
+    pub(crate) fn positive(&self, key: &str) -> Result<Option<u64>, ConfigError> {
         match self.uint(key)? {
             Some(0) => Err(self.invalid(&self.pointer.key(key), "must be greater than 0".into())),
             other => Ok(other),
@@ -509,18 +516,18 @@ impl<'a> Section<'a> {
     }
 
     /// A millisecond duration; 0 is rejected unless `zero_ok`.
-    fn millis(&self, key: &str, zero_ok: bool) -> Result<Option<Duration>, ConfigError> {
+    pub(crate) fn millis(&self, key: &str, zero_ok: bool) -> Result<Option<Duration>, ConfigError> {
         let value = if zero_ok { self.uint(key)? } else { self.positive(key)? };
         Ok(value.map(Duration::from_millis))
     }
 
     /// Converts to a narrower integer type, rejecting values that do not fit.
-    fn fits<T: TryFrom<u64>>(&self, key: &str, value: u64) -> Result<T, ConfigError> {
+    pub(crate) fn fits<T: TryFrom<u64>>(&self, key: &str, value: u64) -> Result<T, ConfigError> {
         T::try_from(value)
             .map_err(|_| self.invalid(&self.pointer.key(key), format!("{value} is too large")))
     }
 
-    fn strings(&self, key: &str) -> Result<Option<Vec<(Pointer, String)>>, ConfigError> {
+    pub(crate) fn strings(&self, key: &str) -> Result<Option<Vec<(Pointer, String)>>, ConfigError> {
         let pointer = self.pointer.key(key);
         let items = match self.table.get(key) {
             None => return Ok(None),
@@ -538,7 +545,7 @@ impl<'a> Section<'a> {
     }
 }
 
-fn expected(what: &str, found: &toml::Value) -> String {
+pub(crate) fn expected(what: &str, found: &toml::Value) -> String {
     format!("expected {what}, found {}", found.type_str())
 }
 

@@ -101,6 +101,8 @@ pub enum CompileError {
     Conflict { base_path: String, vhost: Option<String>, first: PathBuf, second: PathBuf },
     /// The routing table rejected a definition's routes.
     Route { file: PathBuf, source: RouterError },
+    /// The security configuration cannot be built (stores, subscriptions).
+    Security(String),
 }
 
 impl fmt::Display for CompileError {
@@ -116,6 +118,7 @@ impl fmt::Display for CompileError {
                 )
             }
             Self::Route { file, source } => write!(f, "{}: {source}", file.display()),
+            Self::Security(reason) => f.write_str(reason),
         }
     }
 }

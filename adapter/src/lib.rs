@@ -21,9 +21,10 @@ pub mod load;
 pub mod openapi;
 pub mod pointer;
 pub mod project;
+pub mod security;
 pub mod summary;
 
-pub use compile::compile;
+pub use compile::{compile, compile_secured};
 pub use config::{GatewayConfig, Overrides};
 pub use error::{BuildError, CompileError, ConfigError, LoadError, Warning};
 pub use load::{load_dir, Loaded};
@@ -34,8 +35,10 @@ pub use openapi::ApiDefinition;
 pub fn build_snapshot(
     dir: &std::path::Path,
     settings: turnpike_core::Settings,
+    security: &security::SecurityInputs,
 ) -> Result<(turnpike_core::Snapshot, Vec<Warning>), BuildError> {
     let loaded = load_dir(dir).map_err(BuildError::Load)?;
-    let snapshot = compile(&loaded.definitions, settings).map_err(BuildError::Compile)?;
+    let snapshot =
+        compile_secured(&loaded.definitions, settings, security).map_err(BuildError::Compile)?;
     Ok((snapshot, loaded.warnings))
 }

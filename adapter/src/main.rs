@@ -26,7 +26,9 @@ use tracing_subscriber::{reload, EnvFilter, Registry};
 use turnpike_adapter::deploy::{
     self, ConfigReloader, Manager, ManagerOptions, WatchOptions, Watcher,
 };
-use turnpike_adapter::{admin, build_snapshot, config, summary, GatewayConfig, Overrides, Warning};
+use turnpike_adapter::{
+    admin, build_snapshot, config, security, summary, GatewayConfig, Overrides, Warning,
+};
 use turnpike_core::{Driver, GatewayHandle};
 
 const LONG_ABOUT: &str = "\
@@ -298,6 +300,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         state_dir: config.state_dir.clone(),
         settings: config.settings.clone(),
         ack_timeout: deploy::manager::DEFAULT_ACK_TIMEOUT,
+        security: security::initial_inputs(&config.security).map_err(anyhow::Error::msg)?,
     };
     let (manager, snapshot, warnings) = Manager::<GatewayHandle>::open(options)?;
     log_warnings(&warnings);
@@ -429,7 +432,8 @@ fn start_admin(
 
 fn validate(args: CommonArgs) -> anyhow::Result<()> {
     let config = configure(&args, Overrides::default())?;
-    let (snapshot, warnings) = build_snapshot(&config.apis_dir, config.settings.clone())?;
+    let inputs = security::initial_inputs(&config.security).map_err(anyhow::Error::msg)?;
+    let (snapshot, warnings) = build_snapshot(&config.apis_dir, config.settings.clone(), &inputs)?;
     let source =
         config.file.as_ref().map_or("built-in defaults".to_owned(), |f| f.display().to_string());
     println!("config: {source}");

@@ -72,7 +72,14 @@ pub async fn run(worker: &Worker, snap: &Snapshot, conn: &mut ClientConn) -> boo
     let client_ip = client_ip::resolve(conn.peer.ip(), forwarded_for, &settings.trusted_proxies);
     let mut ctx = RequestContext::new(client_ip);
     if !route.policies.is_empty() {
-        if let Some(denial) = request_phases(worker, snap, conn, route, &mut ctx).await {
+        let denial = request_phases(worker, snap, conn, route, &mut ctx).await;
+        if worker.policy_state.borrow().auth.has_kid_misses() {
+            worker.report_kid_misses();
+        }
+        if let Some(denial) = denial {
+            if let Denial::Auth(auth) = &denial {
+                tracing::debug!(detail = auth.detail, code = auth.failure.code(), "request denied");
+            }
             return respond_locally(worker, conn, &LocalReply::Denied(&denial), settings).await;
         }
     }
@@ -116,8 +123,9 @@ async fn request_phases(
         query: head.query.map(|q| q.get(buf)),
         headers: &headers,
     };
+    worker.policy_state.borrow_mut().tick();
     for policy in &route.policies {
-        let mut verdict = policy.on_request_head(ctx, &view);
+        let mut verdict = policy.on_request_head(ctx, &view, &mut worker.policy_state.borrow_mut());
         let mut callouts = 0;
         while let Verdict::Callout(call) = verdict {
             callouts += 1;
@@ -139,12 +147,16 @@ async fn request_phases(
                         headers: &headers,
                         body: &reply.body,
                     };
-                    policy.on_callout_result(ctx, &CalloutOutcome::Response(response))
+                    let mut state = worker.policy_state.borrow_mut();
+                    state.tick();
+                    policy.on_callout_result(ctx, &CalloutOutcome::Response(response), &mut state)
                 }
                 Err(failure) => {
                     tracing::debug!(?failure, "policy callout failed");
                     bump(&worker.counters.upstream_errors);
-                    policy.on_callout_result(ctx, &CalloutOutcome::Failed)
+                    let mut state = worker.policy_state.borrow_mut();
+                    state.tick();
+                    policy.on_callout_result(ctx, &CalloutOutcome::Failed, &mut state)
                 }
             };
         }

@@ -17,6 +17,7 @@ use arc_swap::ArcSwap;
 use crate::config::StaticConfig;
 use crate::control::{self, ControlMessage, ControlSender, Published};
 use crate::counters::{CounterValues, WorkerCounters};
+use crate::events::EventSender;
 use crate::runtime::{self, DriverKind};
 use crate::snapshot::Snapshot;
 use crate::worker::{self, Worker};
@@ -93,7 +94,16 @@ pub struct ShutdownReport {
 }
 
 /// Starts `config.workers` workers serving `snapshot` (which becomes version 1).
-pub fn start(config: StaticConfig, mut snapshot: Snapshot) -> Result<GatewayHandle, StartError> {
+pub fn start(config: StaticConfig, snapshot: Snapshot) -> Result<GatewayHandle, StartError> {
+    start_with_events(config, snapshot, None)
+}
+
+/// Like [`start`], with a channel for the cores' events to the control thread (kid misses).
+pub fn start_with_events(
+    config: StaticConfig,
+    mut snapshot: Snapshot,
+    events: Option<EventSender>,
+) -> Result<GatewayHandle, StartError> {
     if config.workers == 0 {
         return Err(StartError::NoWorkers);
     }
@@ -109,7 +119,8 @@ pub fn start(config: StaticConfig, mut snapshot: Snapshot) -> Result<GatewayHand
     };
     for index in 0..config.workers {
         // Worker 0 may bind port 0; the others bind the port it got.
-        match spawn_worker(index, handle.local_addr, &config, cpus, &handle.published) {
+        let events = events.clone();
+        match spawn_worker(index, handle.local_addr, &config, cpus, &handle.published, events) {
             Ok((worker, bound)) => {
                 handle.local_addr = bound;
                 tracing::info!(worker = index, driver = %worker.driver, %bound, "worker serving");
@@ -131,6 +142,7 @@ fn spawn_worker(
     config: &StaticConfig,
     cpus: usize,
     published: &Published,
+    events: Option<EventSender>,
 ) -> Result<(WorkerHandle, SocketAddr), StartError> {
     let (control_tx, control_rx) = control::channel();
     let counters = Arc::new(WorkerCounters::default());
@@ -164,7 +176,16 @@ fn spawn_worker(
                     }
                 };
                 let bound = listener.local_addr().unwrap_or(addr);
-                let worker = Rc::new(Worker::new(index, published.load_full(), thread_counters));
+                let worker =
+                    match Worker::new(index, published.load_full(), thread_counters, events) {
+                        Ok(w) => Rc::new(w),
+                        Err(err) => {
+                            let reason = format!("invalid authentication limits: {err}");
+                            let _ =
+                                ready_tx.send(Err(StartError::Thread { worker: index, reason }));
+                            return;
+                        }
+                    };
                 let _ = ready_tx.send(Ok((bound, kind)));
                 worker::run(worker, listener, control_rx, published).await;
             });

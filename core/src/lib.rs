@@ -22,6 +22,7 @@ pub mod conn;
 pub mod control;
 pub mod counters;
 pub mod deadline;
+pub mod events;
 pub mod exchange;
 mod gateway;
 pub mod local_reply;
@@ -35,7 +36,7 @@ pub mod snapshot;
 pub mod upstream;
 pub mod worker;
 
-pub use gateway::{start, GatewayHandle, ShutdownReport, StartError};
+pub use gateway::{start, start_with_events, GatewayHandle, ShutdownReport, StartError};
 pub use runtime::DriverKind;
 
 pub use config::{Cidr, Driver, Limits, PoolSettings, Settings, StaticConfig, Timeouts};

@@ -102,6 +102,12 @@ impl<'a> LocalReply<'a> {
                     r(401, "900901", "Invalid Credentials", reason.as_str())
                 }
                 Denial::InvalidRequest { reason } => r(400, "400", "Bad Request", reason.as_str()),
+                Denial::Auth(auth) => r(
+                    auth.failure.status(),
+                    auth.failure.code(),
+                    auth.failure.message(),
+                    auth.failure.description(),
+                ),
             },
         }
     }
@@ -131,6 +137,11 @@ impl<'a> LocalReply<'a> {
         h1::write_content_length(out, body.len() as u64);
         if let Self::MethodNotAllowed { allow } = self {
             h1::write_header(out, b"allow", allow.as_bytes());
+        }
+        if let Self::Denied(Denial::Auth(auth)) = self {
+            if let Some(challenge) = &auth.www_authenticate {
+                h1::write_header(out, b"www-authenticate", challenge.as_bytes());
+            }
         }
         if let Some(id) = request_id {
             h1::write_header(out, b"x-request-id", id);

@@ -9,7 +9,9 @@
 //! This module holds data only: it does no I/O and knows nothing about sockets or runtimes.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
+use turnpike_policy::auth::Security;
 use turnpike_policy::BuiltinPolicy;
 
 use crate::config::Settings;
@@ -123,6 +125,9 @@ pub struct Snapshot {
     pub clusters: Vec<Cluster>,
     pub router: Router,
     pub settings: Settings,
+    /// Issuers, credential stores, subscriptions and revocations (shared with the routes'
+    /// authentication policies).
+    pub security: Arc<Security>,
 }
 
 impl Snapshot {

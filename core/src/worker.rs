@@ -12,10 +12,15 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
+use turnpike_policy::auth::AuthStateConfig;
+use turnpike_policy::credentials::InvalidThrottleConfig;
+use turnpike_policy::CoreState;
+
 use crate::clock::Clock;
 use crate::control::{ControlMessage, ControlReceiver, Published};
 use crate::counters::{bump, drop_one, WorkerCounters};
 use crate::deadline::{self, Deadlines};
+use crate::events::{CoreEvent, EventSender};
 use crate::request_id::RequestIds;
 use crate::runtime::{self, TcpListener};
 use crate::shutdown::ShutdownSignal;
@@ -38,14 +43,30 @@ pub struct Worker {
     /// Deadlines of this core's connections, swept every [`deadline::TICK`].
     pub deadlines: Rc<Deadlines>,
     pub request_ids: RefCell<RequestIds>,
+    /// Policy state: clocks and authentication caches (borrowed for one policy phase at a time).
+    pub policy_state: RefCell<CoreState>,
+    /// Policy callouts in flight on this core.
+    pub callouts_in_flight: Cell<usize>,
+    /// Where kid misses and other events for the control thread go.
+    events: Option<EventSender>,
     open_connections: Cell<usize>,
 }
 
 impl Worker {
     /// A worker serving `snapshot`.
-    pub fn new(index: usize, snapshot: Arc<Snapshot>, counters: Arc<WorkerCounters>) -> Self {
+    ///
+    /// # Errors
+    /// When the authentication state's limits are invalid.
+    pub fn new(
+        index: usize,
+        snapshot: Arc<Snapshot>,
+        counters: Arc<WorkerCounters>,
+        events: Option<EventSender>,
+    ) -> Result<Self, InvalidThrottleConfig> {
         counters.snapshot_version.store(snapshot.version, std::sync::atomic::Ordering::Release);
-        Self {
+        let mut policy_state = CoreState::new(AuthStateConfig::default())?;
+        policy_state.auth.on_snapshot(&snapshot.security);
+        Ok(Self {
             index,
             table: RefCell::new(Rc::new(snapshot)),
             pool: RefCell::new(Pool::default()),
@@ -55,7 +76,20 @@ impl Worker {
             shutdown: ShutdownSignal::default(),
             deadlines: Deadlines::new(),
             request_ids: RefCell::new(RequestIds::new()),
+            policy_state: RefCell::new(policy_state),
+            callouts_in_flight: Cell::new(0),
+            events,
             open_connections: Cell::new(0),
+        })
+    }
+
+    /// Sends the kid misses the last policy phase noted to the control thread.
+    pub fn report_kid_misses(&self) {
+        let misses = self.policy_state.borrow_mut().auth.take_kid_misses();
+        if let Some(events) = &self.events {
+            for issuer in misses {
+                let _ = events.send(CoreEvent::KidMiss { issuer });
+            }
         }
     }
 
@@ -71,6 +105,7 @@ impl Worker {
         if version <= self.table.borrow().version {
             return;
         }
+        self.policy_state.borrow_mut().auth.on_snapshot(&snapshot.security);
         *self.table.borrow_mut() = Rc::new(snapshot);
         self.counters.snapshot_version.store(version, std::sync::atomic::Ordering::Release);
         tracing::debug!(worker = self.index, version, "snapshot installed");

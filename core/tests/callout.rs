@@ -76,6 +76,7 @@ fn snapshot(service: SocketAddr, response_timeout: Duration) -> Snapshot {
         }],
         router: Router::empty(),
         settings,
+        security: Default::default(),
     }
 }
 

@@ -94,6 +94,7 @@ fn snapshot(backend: SocketAddr) -> Snapshot {
         }],
         router,
         settings: Settings::default(),
+        security: Default::default(),
     }
 }
 

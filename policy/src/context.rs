@@ -5,6 +5,9 @@
 //! (principal, application, scopes, client certificate) start empty.
 
 use std::net::IpAddr;
+use std::rc::Rc;
+
+use crate::auth::Caller;
 
 use crate::rewrite::Rewrites;
 
@@ -62,6 +65,10 @@ pub struct RequestContext {
     pub headers: HeaderEdits,
     /// Rewrites of the upstream request (path, method, query).
     pub rewrites: Rewrites,
+    /// The authenticated caller, once authentication succeeded (shared with the token cache).
+    pub caller: Option<Rc<Caller>>,
+    /// A bearer token waiting for its introspection answer (set while the callout runs).
+    pub pending_token: Option<Box<[u8]>>,
 }
 
 impl RequestContext {
@@ -72,6 +79,8 @@ impl RequestContext {
             key_type: KeyType::Production,
             headers: HeaderEdits::default(),
             rewrites: Rewrites::default(),
+            caller: None,
+            pending_token: None,
         }
     }
 }

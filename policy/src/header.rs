@@ -6,7 +6,7 @@
 
 use crate::context::{RequestContext, RequestView, ResponseView};
 use crate::verdict::Verdict;
-use crate::Policy;
+use crate::{CoreState, Policy};
 
 /// Which message a header edit applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,7 +114,12 @@ impl HeaderMediation {
 }
 
 impl Policy for HeaderMediation {
-    fn on_request_head(&self, ctx: &mut RequestContext, _request: &RequestView<'_>) -> Verdict {
+    fn on_request_head(
+        &self,
+        ctx: &mut RequestContext,
+        _request: &RequestView<'_>,
+        _state: &mut CoreState,
+    ) -> Verdict {
         self.record(ctx);
         Verdict::Continue
     }
@@ -128,6 +133,10 @@ impl Policy for HeaderMediation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn state() -> CoreState {
+        CoreState::new(crate::auth::AuthStateConfig::default()).unwrap()
+    }
     use std::net::{IpAddr, Ipv4Addr};
 
     fn ctx() -> RequestContext {
@@ -150,7 +159,7 @@ mod tests {
         )
         .unwrap();
         let mut c = ctx();
-        assert_eq!(p.on_request_head(&mut c, &view()), Verdict::Continue);
+        assert_eq!(p.on_request_head(&mut c, &view(), &mut state()), Verdict::Continue);
         assert_eq!(c.headers.request_set, vec![("x-env".to_string(), "stage".to_string())]);
         assert!(c.headers.drops_request_header(b"X-DEBUG"));
         assert!(c.headers.drops_request_header(b"x-env"));
@@ -165,7 +174,7 @@ mod tests {
         )
         .unwrap();
         let mut c = ctx();
-        p.on_request_head(&mut c, &view());
+        p.on_request_head(&mut c, &view(), &mut state());
         assert!(c.headers.drops_response_header(b"server"));
         assert!(c.headers.request_remove.is_empty());
     }

@@ -14,31 +14,45 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)
 )]
 
+pub mod auth;
 pub mod base64;
 mod context;
 pub mod credentials;
 mod header;
 pub mod jose;
 mod rewrite;
+mod state;
 mod verdict;
+pub mod wso2;
 
 pub use context::{HeaderEdits, KeyType, RequestContext, RequestView, ResponseView};
 pub use header::{Direction, HeaderEdit, HeaderMediation, InvalidHeaderPolicy};
 pub use rewrite::{InvalidRewrite, RequestRewrite, Rewrites};
-pub use verdict::{Callout, CalloutOutcome, CalloutResponse, Denial, Verdict};
+pub use state::CoreState;
+pub use verdict::{AuthDenial, Callout, CalloutOutcome, CalloutResponse, Denial, Verdict};
 
 /// The phases a policy can act in; each has a default that lets the request continue.
 pub trait Policy {
     /// After routing, before anything is sent upstream.
-    fn on_request_head(&self, ctx: &mut RequestContext, request: &RequestView<'_>) -> Verdict {
-        let _ = (ctx, request);
+    fn on_request_head(
+        &self,
+        ctx: &mut RequestContext,
+        request: &RequestView<'_>,
+        state: &mut CoreState,
+    ) -> Verdict {
+        let _ = (ctx, request, state);
         Verdict::Continue
     }
 
     /// After a callout this policy asked for has completed. A policy that asks for a callout
     /// must decide here; the default refuses, so a forgotten override never lets a request through.
-    fn on_callout_result(&self, ctx: &mut RequestContext, outcome: &CalloutOutcome<'_>) -> Verdict {
-        let _ = (ctx, outcome);
+    fn on_callout_result(
+        &self,
+        ctx: &mut RequestContext,
+        outcome: &CalloutOutcome<'_>,
+        state: &mut CoreState,
+    ) -> Verdict {
+        let _ = (ctx, outcome, state);
         Verdict::Respond(Denial::Forbidden {
             reason: "policy callout result was not handled".into(),
         })
@@ -54,6 +68,8 @@ pub trait Policy {
 /// Every built-in policy; the route's policy chain is a list of these.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BuiltinPolicy {
+    /// Authenticate and authorize the caller (first in a secured route's chain).
+    Authenticate(auth::Authenticate),
     /// Set or remove request/response headers (WSO2 `SET_HEADER` / `REMOVE_HEADER`).
     Headers(HeaderMediation),
     /// Rewrite the upstream request (WSO2 `ADD_QUERY`, `REWRITE_RESOURCE_PATH`,
@@ -62,22 +78,35 @@ pub enum BuiltinPolicy {
 }
 
 impl Policy for BuiltinPolicy {
-    fn on_request_head(&self, ctx: &mut RequestContext, request: &RequestView<'_>) -> Verdict {
+    fn on_request_head(
+        &self,
+        ctx: &mut RequestContext,
+        request: &RequestView<'_>,
+        state: &mut CoreState,
+    ) -> Verdict {
         match self {
-            Self::Headers(p) => p.on_request_head(ctx, request),
-            Self::Rewrite(p) => p.on_request_head(ctx, request),
+            Self::Authenticate(p) => p.on_request_head(ctx, request, state),
+            Self::Headers(p) => p.on_request_head(ctx, request, state),
+            Self::Rewrite(p) => p.on_request_head(ctx, request, state),
         }
     }
 
-    fn on_callout_result(&self, ctx: &mut RequestContext, outcome: &CalloutOutcome<'_>) -> Verdict {
+    fn on_callout_result(
+        &self,
+        ctx: &mut RequestContext,
+        outcome: &CalloutOutcome<'_>,
+        state: &mut CoreState,
+    ) -> Verdict {
         match self {
-            Self::Headers(p) => p.on_callout_result(ctx, outcome),
-            Self::Rewrite(p) => p.on_callout_result(ctx, outcome),
+            Self::Authenticate(p) => p.on_callout_result(ctx, outcome, state),
+            Self::Headers(p) => p.on_callout_result(ctx, outcome, state),
+            Self::Rewrite(p) => p.on_callout_result(ctx, outcome, state),
         }
     }
 
     fn on_response_head(&self, ctx: &mut RequestContext, response: &ResponseView<'_>) -> Verdict {
         match self {
+            Self::Authenticate(p) => p.on_response_head(ctx, response),
             Self::Headers(p) => p.on_response_head(ctx, response),
             Self::Rewrite(p) => p.on_response_head(ctx, response),
         }

@@ -6,7 +6,7 @@
 
 use crate::context::{RequestContext, RequestView};
 use crate::verdict::Verdict;
-use crate::Policy;
+use crate::{CoreState, Policy};
 
 /// One rewrite of the request sent upstream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,12 +55,17 @@ pub struct Rewrites {
     pub method: Option<String>,
     /// `name=value` pairs appended to the query.
     pub add_query: Vec<(String, String)>,
+    /// Query parameters removed (exact names; e.g. an API key presented in the query).
+    pub remove_query: Vec<String>,
 }
 
 impl Rewrites {
     /// Whether nothing is to be rewritten.
     pub fn is_empty(&self) -> bool {
-        self.path.is_none() && self.method.is_none() && self.add_query.is_empty()
+        self.path.is_none()
+            && self.method.is_none()
+            && self.add_query.is_empty()
+            && self.remove_query.is_empty()
     }
 }
 
@@ -100,7 +105,12 @@ impl RequestRewrite {
 }
 
 impl Policy for RequestRewrite {
-    fn on_request_head(&self, ctx: &mut RequestContext, _request: &RequestView<'_>) -> Verdict {
+    fn on_request_head(
+        &self,
+        ctx: &mut RequestContext,
+        _request: &RequestView<'_>,
+        _state: &mut CoreState,
+    ) -> Verdict {
         let rewrites = &mut ctx.rewrites;
         match self {
             Self::AddQuery { name, value } => {
@@ -119,6 +129,10 @@ impl Policy for RequestRewrite {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn state() -> CoreState {
+        CoreState::new(crate::auth::AuthStateConfig::default()).unwrap()
+    }
     use std::net::{IpAddr, Ipv4Addr};
 
     fn view() -> RequestView<'static> {
@@ -135,7 +149,7 @@ mod tests {
             RequestRewrite::AddQuery { name: "b".into(), value: "x%20y".into() },
         ] {
             assert_eq!(
-                p.validated().unwrap().on_request_head(&mut ctx, &view()),
+                p.validated().unwrap().on_request_head(&mut ctx, &view(), &mut state()),
                 Verdict::Continue
             );
         }

@@ -3,6 +3,8 @@
 //! Denials are typed here and rendered into status + JSON body by core's `local_reply`; policies
 //! never build responses themselves.
 
+use crate::credentials::AuthFailure;
+
 /// The outcome of one policy phase.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
@@ -24,6 +26,19 @@ pub enum Denial {
     Unauthenticated { reason: String },
     /// The request is well-formed HTTP but breaks a rule of the API (400).
     InvalidRequest { reason: String },
+    /// Authentication or authorization failed (WSO2 900902 / 900901 / 900908 / 900910).
+    Auth(AuthDenial),
+}
+
+/// An authentication or authorization refusal: what to answer, and why (for logs only; the
+/// client gets WSO2's fixed wording so that failures do not leak which check failed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthDenial {
+    pub failure: AuthFailure,
+    /// `WWW-Authenticate` value to send (RFC 6750 §3, RFC 7617 §2), if any.
+    pub www_authenticate: Option<String>,
+    /// What failed, for the gateway's logs.
+    pub detail: &'static str,
 }
 
 /// A network call a policy needs before it can decide (e.g. OAuth2 token introspection).
@@ -37,6 +52,9 @@ pub struct Callout {
     /// A complete HTTP/1.1 request to send, head and body (with `Host`, and a Content-Length
     /// when it has a body).
     pub request: Vec<u8>,
+    /// Most callouts this core may have in flight at once (this one included); over it, core
+    /// fails the callout without sending it.
+    pub max_in_flight: u32,
 }
 
 /// What came back from a callout.

@@ -24,9 +24,10 @@ use super::api::{
     ApiSource, Change, DeployError, DeployOutcome, DeployedApi, Deployments, SnapshotInfo,
 };
 use super::source;
-use crate::compile::compile;
+use crate::compile::compile_secured;
 use crate::error::{CompileError, LoadError, Warning};
 use crate::openapi::ApiDefinition;
+use crate::security::SecurityInputs;
 use turnpike_core::router::RouterError;
 
 /// How long a change waits for every core to serve the new snapshot.
@@ -105,6 +106,8 @@ pub struct ManagerOptions {
     pub state_dir: PathBuf,
     pub settings: Settings,
     pub ack_timeout: Duration,
+    /// `[security]` and what changes at run time (JWKS, subscriptions, revocations).
+    pub security: SecurityInputs,
 }
 
 /// Why the manager could not build the first snapshot (the gateway does not start).
@@ -292,7 +295,8 @@ impl<P: Publisher> State<P> {
         }
         let mut defs: Vec<ApiDefinition> = directory.to_vec();
         defs.extend(admin.values().flat_map(|p| p.definitions.iter().cloned()));
-        compile(&defs, self.options.settings.clone()).map_err(compile_error)
+        compile_secured(&defs, self.options.settings.clone(), &self.options.security)
+            .map_err(compile_error)
     }
 
     /// Publishes, waits for every core, and records what is served.
@@ -384,6 +388,11 @@ fn route_name(method: &str, base: &str, template: &str, vhost: &Option<String>) 
 fn compile_error(err: CompileError) -> DeployError {
     match &err {
         CompileError::Conflict { .. } => DeployError::Conflict(err.to_string()),
+        CompileError::Security(reason) => DeployError::Invalid {
+            file: "gateway.toml".to_owned(),
+            pointer: "/security".to_owned(),
+            reason: reason.clone(),
+        },
         CompileError::Route { file, source } => match source {
             RouterError::DuplicateRoute { .. } | RouterError::AmbiguousTemplates { .. } => {
                 DeployError::Conflict(err.to_string())

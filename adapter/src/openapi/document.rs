@@ -21,6 +21,7 @@ use turnpike_core::router::{RouteSpec, Router, RouterError};
 use turnpike_core::RouteIndex;
 
 use super::endpoints::{self, CATALOGUE};
+use super::security::{self, DeclaredSecurity, RootSecurity};
 use super::{
     examples, ApiDefinition, EndpointSet, Method, Overlay, Parsed, Resource, ResourceRoute,
     PUBLISHED,
@@ -43,6 +44,8 @@ pub(super) struct Walker<'a> {
     /// What an apictl project's `api.yaml` lays over the document, if it comes from one.
     pub(super) overlay: Option<&'a Overlay>,
     pub(super) dialect: Dialect,
+    /// Security schemes and the root requirement (read before the paths).
+    pub(super) security: RootSecurity,
 }
 
 impl Walker<'_> {
@@ -112,12 +115,14 @@ pub(super) fn parse_document(
         endpoint_cache: HashMap::new(),
         overlay,
         dialect: Dialect::OpenApi3,
+        security: RootSecurity::default(),
     };
     let top_ptr = Pointer::root();
     let top = w.object(root, &top_ptr)?;
     let dialect = dialect(&w, top)?;
     w.dialect = dialect;
     scan_root_keys(&mut w, top, dialect);
+    w.security = security::root(&mut w, top)?;
     let (name, version, base_path, base_ptr) = match overlay {
         Some(o) => {
             // api.yaml wins; the document's own base path, if any, is only compared.
@@ -242,10 +247,6 @@ fn unenforced(key: &str) -> Option<&'static str> {
     Some(match key {
         "x-wso2-throttling-tier" => "rate limiting (throttling tiers) is not enforced yet",
         "x-wso2-cors" => "CORS is not handled yet; preflight requests are routed like any other",
-        "x-wso2-disable-security" => {
-            "security is not enforced yet (every resource is open), so this has no effect"
-        }
-        "x-wso2-auth-header" => "authentication is not enforced yet; the header is passed through",
         "x-wso2-request-interceptor" | "x-wso2-response-interceptor" => {
             "interceptors are not supported yet"
         }
@@ -271,16 +272,6 @@ fn unhandled_extension(w: &mut Walker<'_>, key: &str, pointer: &Pointer, level: 
     w.warn(pointer, message);
 }
 
-/// Whether a security requirement list/map is present and non-empty.
-fn non_empty(value: &Value) -> bool {
-    match value {
-        Value::Array(items) => !items.is_empty(),
-        Value::Object(map) => !map.is_empty(),
-        Value::Null => false,
-        _ => true,
-    }
-}
-
 /// Warns about root keys that are recognised but not enforced, or unknown.
 fn scan_root_keys(w: &mut Walker<'_>, top: &Map<String, Value>, dialect: Dialect) {
     const COMMON: &[&str] = &["info", "paths", "tags", "externalDocs", "security"];
@@ -298,9 +289,18 @@ fn scan_root_keys(w: &mut Walker<'_>, top: &Map<String, Value>, dialect: Dialect
         "responses",
         "securityDefinitions",
     ];
-    let handled = [BASE_PATH, VHOST, PRODUCTION, SANDBOX, CATALOGUE, "x-wso2-owner"];
+    let handled = [
+        BASE_PATH,
+        VHOST,
+        PRODUCTION,
+        SANDBOX,
+        CATALOGUE,
+        "x-wso2-owner",
+        "x-wso2-disable-security",
+        "x-wso2-auth-header",
+    ];
     let root = Pointer::root();
-    for (key, value) in top {
+    for (key, _) in top {
         let p = root.key(key);
         if key.starts_with("x-wso2-") {
             if !handled.contains(&key.as_str()) {
@@ -313,15 +313,6 @@ fn scan_root_keys(w: &mut Walker<'_>, top: &Map<String, Value>, dialect: Dialect
             || COMMON.contains(&key.as_str())
             || dialect_keys.contains(&key.as_str())
         {
-            if key == "security" && non_empty(value) {
-                w.warn(&p, "security requirements are not enforced yet; the API is open");
-            }
-            if key == "securityDefinitions" && non_empty(value) {
-                w.warn(&p, "security schemes are not enforced yet");
-            }
-            if key == "components" && value.get("securitySchemes").is_some_and(non_empty) {
-                w.warn(&p.key("securitySchemes"), "security schemes are not enforced yet");
-            }
             continue;
         }
         w.warn(&p, format!("unknown key {key:?}; ignored"));
@@ -457,6 +448,26 @@ fn path_item(
         let op_ptr = p.key(method.key());
         let op = w.object(op, &op_ptr)?;
         let effective = operation(w, op, &op_ptr, &path_level)?;
+        let root_security = w.security.clone();
+        let mut route_security =
+            security::declared(w, &root_security, op, &op_ptr, root_security.inherited())?;
+        if let Some(o) = w.overlay {
+            let op_yaml =
+                o.operation_security.iter().find(|(t, m, _, _)| t == template && *m == method);
+            match op_yaml {
+                Some((_, _, true, _)) => route_security = DeclaredSecurity::Open,
+                Some((_, _, false, scopes)) => {
+                    if let Some(declared) = o.security.requirement(scopes) {
+                        route_security = declared;
+                    }
+                }
+                None => {
+                    if let Some(declared) = o.security.requirement(&[]) {
+                        route_security = declared;
+                    }
+                }
+            }
+        }
         let mocked = w.overlay.is_some_and(|o| o.mocked);
         let production = match effective.production {
             Some(production) => production,
@@ -484,6 +495,7 @@ fn path_item(
                 && r.sandbox == sandbox
                 && r.policies == policies
                 && r.mock == mock
+                && r.security == route_security
         };
         match routes.iter_mut().find(same) {
             Some(route) => route.methods.push(method),
@@ -493,6 +505,7 @@ fn path_item(
                 sandbox,
                 policies,
                 mock,
+                security: route_security,
             }),
         }
     }
@@ -509,13 +522,10 @@ fn operation(
     p: &Pointer,
     inherited: &Effective,
 ) -> Result<Effective, LoadError> {
-    for (key, value) in op {
+    for (key, _) in op {
         let key_ptr = p.key(key);
         match key.as_str() {
             PRODUCTION | SANDBOX => {}
-            "security" if non_empty(value) => {
-                w.warn(&key_ptr, "security requirements are not enforced yet; the resource is open")
-            }
             "x-auth-type" | "x-throttling-tier" => {
                 w.warn(&key_ptr, format!("{key} is not enforced yet"))
             }

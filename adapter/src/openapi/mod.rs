@@ -25,6 +25,7 @@
 mod document;
 mod endpoints;
 mod examples;
+mod security;
 
 use std::fmt;
 use std::path::Path;
@@ -34,6 +35,8 @@ use turnpike_core::{Endpoint, MockResponses};
 use turnpike_policy::BuiltinPolicy;
 
 use crate::error::{LoadError, Warning};
+
+pub use security::{ApiYamlSecurity, DeclaredSecurity};
 
 pub(crate) use endpoints::parse_url;
 
@@ -88,6 +91,8 @@ pub struct ResourceRoute {
     pub policies: Vec<BuiltinPolicy>,
     /// Examples to answer with instead of a backend (prototyped / mocked APIs).
     pub mock: Option<MockResponses>,
+    /// Security as declared (compiled against `[security]` by `compile`).
+    pub security: DeclaredSecurity,
 }
 
 /// A list of backends and how traffic is spread over them.
@@ -225,6 +230,10 @@ pub struct Overlay {
     pub mocked: bool,
     /// Operation policies by (path template, method).
     pub policies: Vec<(String, Method, Vec<BuiltinPolicy>)>,
+    /// `securityScheme`, `authorizationHeader`, `apiKeyHeader`.
+    pub security: ApiYamlSecurity,
+    /// Per operation (path template, method): `authType: None`, and its `scopes`.
+    pub operation_security: Vec<(String, Method, bool, Vec<String>)>,
 }
 
 /// Reads YAML or JSON text into a tree (`.json` files as JSON, anything else as YAML).

@@ -21,7 +21,7 @@ use turnpike_policy::BuiltinPolicy;
 use super::doc::{present, Doc};
 use super::policies;
 use crate::error::LoadError;
-use crate::openapi::{parse_url, Balance, EndpointSet, Method};
+use crate::openapi::{parse_url, ApiYamlSecurity, Balance, EndpointSet, Method};
 use crate::pointer::Pointer;
 
 /// What `api.yaml` says.
@@ -39,6 +39,8 @@ pub(super) struct ApiYaml {
     pub(super) production: Option<EndpointSet>,
     pub(super) sandbox: Option<EndpointSet>,
     pub(super) operations: Vec<Operation>,
+    /// `securityScheme`, `authorizationHeader`, `apiKeyHeader`.
+    pub(super) security: ApiYamlSecurity,
 }
 
 /// One entry of `data.operations`.
@@ -48,6 +50,10 @@ pub(super) struct Operation {
     pub(super) method: Method,
     pub(super) pointer: Pointer,
     pub(super) policies: Vec<BuiltinPolicy>,
+    /// `authType: None`: the operation is open.
+    pub(super) auth_none: bool,
+    /// `scopes`: the caller needs one of them.
+    pub(super) scopes: Vec<String>,
 }
 
 /// WSO2 lifecycle states.
@@ -132,6 +138,7 @@ pub(super) fn parse(
     };
     let default_version = doc.flag(data, "isDefaultVersion", &p, false)?;
     unenforced(doc, data, &p);
+    let security = security(doc, data, &p)?;
 
     let (production, sandbox) = if mocked {
         (None, None)
@@ -163,6 +170,63 @@ pub(super) fn parse(
         production,
         sandbox,
         operations,
+        security,
+    })
+}
+
+/// `securityScheme`, `authorizationHeader` and `apiKeyHeader`.
+fn security(
+    doc: &mut Doc<'_>,
+    data: &Map<String, Value>,
+    p: &Pointer,
+) -> Result<ApiYamlSecurity, LoadError> {
+    const KNOWN: [&str; 6] = [
+        "oauth2",
+        "api_key",
+        "basic_auth",
+        "oauth_basic_auth_api_key_mandatory",
+        "mutualssl",
+        "mutualssl_mandatory",
+    ];
+    let schemes = match data.get("securityScheme") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(items)) => {
+            let sp = p.key("securityScheme");
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                let Value::String(name) = item else {
+                    return Err(doc.invalid(&sp.index(i), "expected a scheme name"));
+                };
+                if !KNOWN.contains(&name.as_str()) {
+                    return Err(doc.invalid(
+                        &sp.index(i),
+                        format!(
+                            "unknown security scheme {name:?}: expected one of {}",
+                            KNOWN.join(", ")
+                        ),
+                    ));
+                }
+                if name.starts_with("mutualssl") {
+                    doc.warn(&sp.index(i), "mutual TLS is not supported yet: it never passes");
+                }
+                out.push(name.clone());
+            }
+            Some(out)
+        }
+        Some(_) => {
+            return Err(doc.invalid(&p.key("securityScheme"), "expected a list of scheme names"))
+        }
+    };
+    let header = |doc: &mut Doc<'_>, key: &str| -> Result<Option<String>, LoadError> {
+        Ok(doc
+            .optional(data, key, p)?
+            .map(|h| h.trim().to_ascii_lowercase())
+            .filter(|h| !h.is_empty()))
+    };
+    Ok(ApiYamlSecurity {
+        schemes,
+        authorization_header: header(doc, "authorizationHeader")?,
+        api_key_header: header(doc, "apiKeyHeader")?,
     })
 }
 
@@ -201,17 +265,6 @@ fn base_paths(
 
 /// Warnings for what `data` asks but is not enforced yet.
 fn unenforced(doc: &mut Doc<'_>, data: &Map<String, Value>, p: &Pointer) {
-    if present(data.get("securityScheme")) {
-        doc.warn(&p.key("securityScheme"), "authentication is not enforced yet; the API is open");
-    }
-    if let Some(Value::String(header)) = data.get("authorizationHeader") {
-        if !header.is_empty() && !header.eq_ignore_ascii_case("Authorization") {
-            doc.warn(
-                &p.key("authorizationHeader"),
-                "authentication is not enforced yet; the header is passed through",
-            );
-        }
-    }
     if let Some(Value::String(policy)) = data.get("apiThrottlingPolicy") {
         if !policy.is_empty() && policy != "Unlimited" {
             doc.warn(&p.key("apiThrottlingPolicy"), "rate limiting is not enforced yet");
@@ -332,16 +385,25 @@ fn operation(
     let verb = doc.required(op, "verb", p, "the HTTP method")?;
     let method = Method::from_key(&verb.to_ascii_lowercase())
         .ok_or_else(|| doc.invalid(&p.key("verb"), format!("unknown method {verb:?}")))?;
-    if let Some(auth) = doc.optional(op, "authType", p)? {
-        if auth.eq_ignore_ascii_case("None") {
-            doc.warn(
-                &p.key("authType"),
-                "authType None: security is not enforced yet, so every resource is open anyway",
-            );
+    let auth_none =
+        doc.optional(op, "authType", p)?.is_some_and(|auth| auth.eq_ignore_ascii_case("None"));
+    let mut scopes = Vec::new();
+    if let Some(list) = op.get("scopes").filter(|v| !v.is_null()) {
+        let Value::Array(items) = list else {
+            return Err(doc.invalid(&p.key("scopes"), "expected a list of scope names"));
+        };
+        for (i, item) in items.iter().enumerate() {
+            // apictl writes scope names; older exports write {name: ...} objects.
+            let name = match item {
+                Value::String(s) => Some(s.clone()),
+                Value::Object(o) => o.get("name").and_then(Value::as_str).map(str::to_owned),
+                _ => None,
+            };
+            let Some(name) = name else {
+                return Err(doc.invalid(&p.key("scopes").index(i), "expected a scope name"));
+            };
+            scopes.push(name);
         }
-    }
-    if present(op.get("scopes")) {
-        doc.warn(&p.key("scopes"), "scopes are not enforced yet");
     }
     if let Some(policy) = doc.optional(op, "throttlingPolicy", p)? {
         if !policy.is_empty() && policy != "Unlimited" {
@@ -354,5 +416,5 @@ fn operation(
             policies::operation_policies(doc, v, &p.key("operationPolicies"), method, custom)?
         }
     };
-    Ok(Operation { target, method, pointer: p.clone(), policies })
+    Ok(Operation { target, method, pointer: p.clone(), policies, auth_none, scopes })
 }

@@ -266,6 +266,12 @@ fn load_tree(tree: &Tree, origin: &Path) -> Result<LoadedProject, LoadError> {
             .filter(|o| !o.policies.is_empty())
             .map(|o| (o.target.clone(), o.method, o.policies.clone()))
             .collect(),
+        security: api.security.clone(),
+        operation_security: api
+            .operations
+            .iter()
+            .map(|o| (o.target.clone(), o.method, o.auth_none, o.scopes.clone()))
+            .collect(),
     };
     let root = openapi::read_tree(&def_file, &def_text)?;
     let parsed = openapi::parse_with_overlay(&def_file, &root, &overlay)?;

@@ -27,6 +27,15 @@ pub struct CalloutReply {
     pub body: Vec<u8>,
 }
 
+/// Counts a callout in flight until dropped (however the callout ends).
+struct InFlight<'w>(&'w std::cell::Cell<usize>);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.set(self.0.get().saturating_sub(1));
+    }
+}
+
 /// Sends `callout.request` to an endpoint of its cluster and reads the whole response.
 pub async fn perform(
     worker: &Worker,
@@ -34,6 +43,11 @@ pub async fn perform(
     deadline: &Deadline,
     callout: &Callout,
 ) -> Result<CalloutReply, UpstreamFailure> {
+    if worker.callouts_in_flight.get() >= callout.max_in_flight as usize {
+        return Err(UpstreamFailure::Unavailable);
+    }
+    worker.callouts_in_flight.set(worker.callouts_in_flight.get() + 1);
+    let _in_flight = InFlight(&worker.callouts_in_flight);
     let settings = &snap.settings;
     let timeouts = &settings.timeouts;
     let cluster = snap

@@ -32,6 +32,8 @@ fn classify_request(name: &[u8]) -> Class {
         12 if is("x-request-id") => Class::RequestId,
         14 if is("content-length") => Class::Drop,
         15 if is("x-forwarded-for") => Class::ForwardedFor,
+        // The backend JWT is the gateway's to set; a client's copy is never believed.
+        15 if is("x-jwt-assertion") => Class::Drop,
         16 if is("x-forwarded-host") => Class::Drop,
         17 if is("x-forwarded-proto") => Class::Drop,
         _ if is_hop_by_hop(name) => Class::Drop,
@@ -85,9 +87,21 @@ pub fn encode_request(out: &mut Vec<u8>, head: &RequestHead, buf: &[u8], up: &Up
     }
     let mut separator = b'?';
     if let Some(q) = query {
-        out.push(separator);
-        out.extend_from_slice(q);
-        separator = b'&';
+        if rewrites.remove_query.is_empty() {
+            out.push(separator);
+            out.extend_from_slice(q);
+            separator = b'&';
+        } else {
+            for pair in q.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
+                let name = pair.split(|&b| b == b'=').next().unwrap_or_default();
+                if rewrites.remove_query.iter().any(|r| r.as_bytes() == name) {
+                    continue;
+                }
+                out.push(separator);
+                out.extend_from_slice(pair);
+                separator = b'&';
+            }
+        }
     }
     for (name, value) in &rewrites.add_query {
         out.push(separator);

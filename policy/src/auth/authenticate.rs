@@ -1,0 +1,414 @@
+//! The authentication policy, first in every secured route's chain: finds the credential the
+//! route accepts, establishes the [`Caller`] (from the per-core cache when it can), then
+//! authorizes: revocation, subscription, scopes. Leaves the caller and its key type in the request
+//! context and, unless configured otherwise, removes the credential before forwarding.
+//!
+//! Credential order (as WSO2's enforcer): OAuth2 bearer token, then API key, then Basic. The first
+//! credential present decides: a present but invalid credential is refused even when another
+//! scheme is allowed, and a request with none is refused (900902) unless application security is
+//! optional for the route.
+
+use std::rc::Rc;
+use std::sync::Arc;
+
+use crate::credentials::{client_key, parse_basic_authorization, AuthFailure, Challenge};
+use crate::verdict::AuthDenial;
+use crate::{CoreState, Denial, Policy, RequestContext, RequestView, Verdict};
+
+use super::bearer::{verify_jwt, JwtRefusal};
+use super::caller::{AuthMethod, Caller};
+use super::requirement::{ApiKeyLocation, SecurityRequirement};
+use super::security::Security;
+
+/// The API a route belongs to, as subscriptions and API keys name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiRef {
+    pub name: String,
+    pub version: String,
+}
+
+/// See the module documentation.
+#[derive(Debug, Clone)]
+pub struct Authenticate {
+    pub requirement: SecurityRequirement,
+    pub api: ApiRef,
+    /// The snapshot's security tables (one `Arc` per snapshot, cloned at compile time only).
+    pub security: Arc<Security>,
+    /// The requirement's scopes joined with spaces, for `insufficient_scope` challenges.
+    scope_text: String,
+}
+
+impl PartialEq for Authenticate {
+    fn eq(&self, other: &Self) -> bool {
+        self.requirement == other.requirement
+            && self.api == other.api
+            && Arc::ptr_eq(&self.security, &other.security)
+    }
+}
+
+impl Eq for Authenticate {}
+
+/// A credential found in the request.
+enum Presented<'r> {
+    Bearer(&'r [u8]),
+    Basic(&'r [u8]),
+    ApiKey(&'r [u8]),
+}
+
+impl Authenticate {
+    /// The policy for one route.
+    pub fn new(requirement: SecurityRequirement, api: ApiRef, security: Arc<Security>) -> Self {
+        let scope_text = requirement.scopes.join(" ");
+        Self { requirement, api, security, scope_text }
+    }
+
+    fn deny(&self, failure: AuthFailure, scheme: Scheme, detail: &'static str) -> Verdict {
+        let realm = self.security.options.realm.as_str();
+        let challenge = match scheme {
+            Scheme::Bearer => Challenge::Bearer {
+                realm,
+                scope: (failure == AuthFailure::ScopeMismatch && !self.scope_text.is_empty())
+                    .then_some(self.scope_text.as_str()),
+            },
+            Scheme::Basic => Challenge::Basic { realm },
+            Scheme::ApiKey => Challenge::ApiKey,
+        };
+        Verdict::Respond(Denial::Auth(AuthDenial {
+            failure,
+            www_authenticate: failure.www_authenticate(challenge),
+            detail,
+        }))
+    }
+
+    /// The scheme to challenge with when no credential was presented.
+    fn default_scheme(&self) -> Scheme {
+        if self.requirement.oauth2 {
+            Scheme::Bearer
+        } else if self.requirement.basic {
+            Scheme::Basic
+        } else {
+            Scheme::ApiKey
+        }
+    }
+
+    /// The first credential the route accepts that the request carries.
+    fn find<'r>(&self, request: &RequestView<'r>) -> Option<(Presented<'r>, Strip)> {
+        let req = &self.requirement;
+        if req.oauth2 || req.basic {
+            if let Some(value) = header(request, req.authorization_header.as_bytes()) {
+                let value = trim(value);
+                if req.oauth2 {
+                    if let Some(token) = strip_scheme(value, b"bearer") {
+                        return Some((Presented::Bearer(token), Strip::Authorization));
+                    }
+                }
+                if req.basic && strip_scheme(value, b"basic").is_some() {
+                    return Some((Presented::Basic(value), Strip::Authorization));
+                }
+            }
+        }
+        for (i, location) in req.api_keys.iter().enumerate() {
+            let found = match location {
+                ApiKeyLocation::Header(name) => header(request, name.as_bytes()).map(trim),
+                ApiKeyLocation::Query(name) => query_param(request.query, name.as_bytes()),
+            };
+            if let Some(key) = found.filter(|k| !k.is_empty()) {
+                return Some((Presented::ApiKey(key), Strip::ApiKey(i)));
+            }
+        }
+        None
+    }
+
+    /// Authorization of an established caller: revocation, subscription, scopes.
+    fn authorize(
+        &self,
+        ctx: &mut RequestContext,
+        caller: Rc<Caller>,
+        scheme: Scheme,
+        strip: Strip,
+        state: &CoreState,
+    ) -> Verdict {
+        let security = &self.security;
+        if let Some(jti) = caller.jti.as_deref() {
+            if !security.revocations.is_empty()
+                && security.revocations.is_revoked(jti, state.now_unix)
+            {
+                return self.deny(AuthFailure::InvalidCredentials, scheme, "revoked token");
+            }
+        }
+        let mut key_type = caller.key_type;
+        if let Some(apis) = &caller.subscribed_apis {
+            let api = &self.api;
+            if !apis.iter().any(|(n, v)| *n == api.name && *v == api.version) {
+                return self.deny(AuthFailure::Forbidden, scheme, "API key not subscribed to API");
+            }
+        }
+        if caller.validate_subscriptions {
+            let Some(consumer_key) = caller.consumer_key.as_deref() else {
+                return self.deny(AuthFailure::Forbidden, scheme, "token has no consumer key");
+            };
+            match security.subscriptions.check(consumer_key, &self.api.name, &self.api.version) {
+                Ok((_, subscribed_key_type)) => key_type = subscribed_key_type,
+                Err(_) => {
+                    return self.deny(AuthFailure::Forbidden, scheme, "no active subscription")
+                }
+            }
+        }
+        if !caller.has_any_scope(&self.requirement.scopes) {
+            return self.deny(AuthFailure::ScopeMismatch, scheme, "missing scope");
+        }
+        ctx.key_type = key_type;
+        ctx.caller = Some(caller);
+        if security.options.strip_credentials {
+            match strip {
+                Strip::Authorization => {
+                    ctx.headers.request_remove.push(self.requirement.authorization_header.clone())
+                }
+                Strip::ApiKey(i) => match self.requirement.api_keys.get(i) {
+                    Some(ApiKeyLocation::Header(name)) => {
+                        ctx.headers.request_remove.push(name.clone())
+                    }
+                    Some(ApiKeyLocation::Query(name)) => {
+                        ctx.rewrites.remove_query.push(name.clone())
+                    }
+                    None => {}
+                },
+            }
+        }
+        Verdict::Continue
+    }
+
+    fn bearer(
+        &self,
+        ctx: &mut RequestContext,
+        token: &[u8],
+        strip: Strip,
+        state: &mut CoreState,
+    ) -> Verdict {
+        let security = &self.security;
+        if token.len() > security.options.max_token_len {
+            return self.deny(AuthFailure::InvalidCredentials, Scheme::Bearer, "token too large");
+        }
+        if let Some(caller) = state.auth.tokens.get(token, state.now_unix) {
+            return self.authorize(ctx, caller, Scheme::Bearer, strip, state);
+        }
+        let Ok(text) = std::str::from_utf8(token) else {
+            return self.deny(AuthFailure::InvalidCredentials, Scheme::Bearer, "token not UTF-8");
+        };
+        match verify_jwt(security, text, AuthMethod::Jwt, state) {
+            Ok(caller) => {
+                let expires_at = caller.expires_at;
+                let caller = Rc::new(caller);
+                state.auth.tokens.insert(token, Rc::clone(&caller), expires_at, state.now_unix);
+                self.authorize(ctx, caller, Scheme::Bearer, strip, state)
+            }
+            Err(refusal) => {
+                let introspect = security.options.introspection.as_ref().is_some_and(|i| {
+                    refusal == JwtRefusal::NotAJwt
+                        || (i.introspect_failed_jwts && refusal == JwtRefusal::UnknownIssuer)
+                });
+                if introspect {
+                    return super::introspect::start(self, ctx, token, state);
+                }
+                let detail = match refusal {
+                    JwtRefusal::NotAJwt => "not a JWT and no introspection configured",
+                    JwtRefusal::UnknownIssuer => "unknown issuer",
+                    JwtRefusal::Invalid(why) => why,
+                };
+                self.deny(AuthFailure::InvalidCredentials, Scheme::Bearer, detail)
+            }
+        }
+    }
+
+    fn api_key(
+        &self,
+        ctx: &mut RequestContext,
+        key: &[u8],
+        strip: Strip,
+        state: &mut CoreState,
+    ) -> Verdict {
+        let security = &self.security;
+        // WSO2 self-contained API keys are JWTs signed by an API-key issuer.
+        if key.iter().filter(|&&b| b == b'.').count() == 2 {
+            if let Some(caller) = state.auth.tokens.get(key, state.now_unix) {
+                return self.authorize(ctx, caller, Scheme::ApiKey, strip, state);
+            }
+            let text = std::str::from_utf8(key).unwrap_or("");
+            return match verify_jwt(security, text, AuthMethod::ApiKey, state) {
+                Ok(caller) => {
+                    let expires_at = caller.expires_at;
+                    let caller = Rc::new(caller);
+                    state.auth.tokens.insert(key, Rc::clone(&caller), expires_at, state.now_unix);
+                    self.authorize(ctx, caller, Scheme::ApiKey, strip, state)
+                }
+                Err(_) => {
+                    self.deny(AuthFailure::InvalidCredentials, Scheme::ApiKey, "invalid API key")
+                }
+            };
+        }
+        let Some(granted) = security.api_keys.as_ref().and_then(|store| store.lookup(key)) else {
+            return self.deny(AuthFailure::InvalidCredentials, Scheme::ApiKey, "unknown API key");
+        };
+        if !granted.allows_api(&self.api.name) {
+            return self.deny(AuthFailure::Forbidden, Scheme::ApiKey, "API key not valid for API");
+        }
+        let caller = Rc::new(Caller {
+            method: AuthMethod::ApiKey,
+            issuer: None,
+            subject: granted.application().to_owned(),
+            consumer_key: None,
+            application: Some(granted.application().to_owned()),
+            scopes: Vec::new(),
+            key_type: granted.key_type(),
+            jti: None,
+            expires_at: u64::MAX,
+            subscribed_apis: None,
+            validate_subscriptions: false,
+        });
+        self.authorize(ctx, caller, Scheme::ApiKey, strip, state)
+    }
+
+    fn basic(
+        &self,
+        ctx: &mut RequestContext,
+        value: &[u8],
+        strip: Strip,
+        state: &mut CoreState,
+    ) -> Verdict {
+        let Some(store) = self.security.basic_users.as_ref() else {
+            return self.deny(AuthFailure::InvalidCredentials, Scheme::Basic, "no Basic users");
+        };
+        let credentials = match parse_basic_authorization(value) {
+            Ok(c) => c,
+            Err(_) => {
+                return self.deny(
+                    AuthFailure::InvalidCredentials,
+                    Scheme::Basic,
+                    "bad Basic header",
+                )
+            }
+        };
+        let cache_key = state.auth.basic_key(value);
+        if let Some(caller) = state.auth.basic.get(&cache_key, state.now_unix) {
+            let caller = Rc::clone(caller);
+            return self.authorize(ctx, caller, Scheme::Basic, strip, state);
+        }
+        let client = client_key(ctx.client_ip);
+        if !state.auth.failures.allow(&client, state.now) {
+            return self.deny(AuthFailure::InvalidCredentials, Scheme::Basic, "too many failures");
+        }
+        match store.verify(&credentials.username, &credentials.password) {
+            Ok(principal) => {
+                let expires_at =
+                    state.now_unix.saturating_add(self.security.options.basic_cache_ttl_secs);
+                let caller = Rc::new(Caller {
+                    method: AuthMethod::Basic,
+                    issuer: None,
+                    subject: principal.username,
+                    consumer_key: None,
+                    application: None,
+                    scopes: Vec::new(),
+                    key_type: crate::KeyType::Production,
+                    jti: None,
+                    expires_at,
+                    subscribed_apis: None,
+                    validate_subscriptions: false,
+                });
+                state.auth.basic.insert(cache_key, Rc::clone(&caller), expires_at, state.now_unix);
+                self.authorize(ctx, caller, Scheme::Basic, strip, state)
+            }
+            Err(_) => {
+                state.auth.failures.record_failure(&client, state.now);
+                self.deny(AuthFailure::InvalidCredentials, Scheme::Basic, "wrong user or password")
+            }
+        }
+    }
+}
+
+impl Policy for Authenticate {
+    fn on_request_head(
+        &self,
+        ctx: &mut RequestContext,
+        request: &RequestView<'_>,
+        state: &mut CoreState,
+    ) -> Verdict {
+        match self.find(request) {
+            Some((Presented::Bearer(token), strip)) => self.bearer(ctx, token, strip, state),
+            Some((Presented::ApiKey(key), strip)) => self.api_key(ctx, key, strip, state),
+            Some((Presented::Basic(value), strip)) => self.basic(ctx, value, strip, state),
+            None if !self.requirement.mandatory => Verdict::Continue,
+            None => self.deny(AuthFailure::MissingCredentials, self.default_scheme(), "none"),
+        }
+    }
+
+    fn on_callout_result(
+        &self,
+        ctx: &mut RequestContext,
+        outcome: &crate::CalloutOutcome<'_>,
+        state: &mut CoreState,
+    ) -> Verdict {
+        super::introspect::finish(self, ctx, outcome, state)
+    }
+}
+
+/// Which scheme a failure is reported for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scheme {
+    Bearer,
+    Basic,
+    ApiKey,
+}
+
+/// What to remove before forwarding once the caller is accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Strip {
+    Authorization,
+    /// The API key location at this index of the requirement.
+    ApiKey(usize),
+}
+
+/// Crate-internal access for the introspection module.
+impl Authenticate {
+    pub(crate) fn deny_bearer(&self, failure: AuthFailure, detail: &'static str) -> Verdict {
+        self.deny(failure, Scheme::Bearer, detail)
+    }
+
+    pub(crate) fn authorize_bearer(
+        &self,
+        ctx: &mut RequestContext,
+        caller: Rc<Caller>,
+        state: &CoreState,
+    ) -> Verdict {
+        self.authorize(ctx, caller, Scheme::Bearer, Strip::Authorization, state)
+    }
+}
+
+fn header<'r>(request: &RequestView<'r>, name: &[u8]) -> Option<&'r [u8]> {
+    request.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
+}
+
+fn trim(value: &[u8]) -> &[u8] {
+    value.trim_ascii()
+}
+
+/// `value` after `scheme` (case-insensitive, RFC 9110 §11.1) and at least one space.
+fn strip_scheme<'v>(value: &'v [u8], scheme: &[u8]) -> Option<&'v [u8]> {
+    let head = value.get(..scheme.len())?;
+    if !head.eq_ignore_ascii_case(scheme) {
+        return None;
+    }
+    let rest = value.get(scheme.len()..)?;
+    if rest.first() != Some(&b' ') {
+        return None;
+    }
+    Some(rest.trim_ascii_start())
+}
+
+/// The raw value of query parameter `name` (not percent-decoded: keys are URL-safe).
+fn query_param<'q>(query: Option<&'q [u8]>, name: &[u8]) -> Option<&'q [u8]> {
+    query?.split(|&b| b == b'&').find_map(|pair| {
+        let eq = pair.iter().position(|&b| b == b'=')?;
+        let (k, v) = pair.split_at(eq);
+        (k == name).then(|| v.get(1..).unwrap_or_default())
+    })
+}

@@ -1,0 +1,44 @@
+//! Per-core mutable state that policies read and update: the core's cached clock readings and the
+//! authentication caches. One per core, owned by the worker, borrowed mutably for the duration of
+//! one (synchronous) policy phase, and carried across snapshot swaps.
+
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use crate::auth::{AuthState, AuthStateConfig};
+use crate::credentials::InvalidThrottleConfig;
+
+/// See the module documentation.
+#[derive(Debug)]
+pub struct CoreState {
+    /// Wall-clock seconds since the Unix epoch (token expiries).
+    pub now_unix: u64,
+    /// Monotonic now (throttles).
+    pub now: Instant,
+    /// Authentication caches and limits.
+    pub auth: AuthState,
+}
+
+impl CoreState {
+    /// Fresh state with `config`'s sizes.
+    ///
+    /// # Errors
+    /// When a throttle limit in `config` is zero.
+    pub fn new(config: AuthStateConfig) -> Result<Self, InvalidThrottleConfig> {
+        let mut state = Self { now_unix: 0, now: Instant::now(), auth: AuthState::new(config)? };
+        state.tick();
+        Ok(state)
+    }
+
+    /// Reads the clocks (once per request that runs policies).
+    #[inline]
+    pub fn tick(&mut self) {
+        self.now = Instant::now();
+        self.now_unix = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    }
+
+    /// Sets the clocks explicitly (tests).
+    pub fn set_time(&mut self, now_unix: u64, now: Instant) {
+        self.now_unix = now_unix;
+        self.now = now;
+    }
+}
