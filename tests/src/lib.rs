@@ -4,7 +4,9 @@
 //! 127.0.0.1: [`gateway`] spawns and stops the binary, [`backend`] is a recording HTTP/1.1 origin
 //! on std threads, [`client`] is a raw TCP client with its own small response reader, [`temp`]
 //! makes throw-away directories and [`pattern`] generates and digests deterministic bodies.
-//! It does not depend on any gateway crate, so it cannot share the gateway's bugs.
+//! [`key_manager`] is an OAuth2 key-manager stand-in (JWKS, introspection, token minting) for
+//! the security tests. It does not depend on any gateway crate, so it cannot share the gateway's
+//! bugs.
 //!
 //! Every blocking read is bounded by a timeout; every port comes from binding `127.0.0.1:0`, so
 //! tests run in parallel.
@@ -12,6 +14,7 @@
 pub mod backend;
 pub mod client;
 pub mod gateway;
+pub mod key_manager;
 pub mod pattern;
 pub mod temp;
 pub mod wire;
@@ -19,6 +22,7 @@ pub mod wire;
 pub use backend::{Backend, Behaviour, Framing, Recorded};
 pub use client::{Client, Response};
 pub use gateway::{Gateway, GatewayConfig};
+pub use key_manager::{KeyAlg, KeyChoice, KeyManager};
 pub use pattern::Digest;
 
 use std::time::{Duration, Instant};
