@@ -21,6 +21,7 @@ mod header;
 pub mod jose;
 mod rewrite;
 mod verdict;
+pub mod wso2;
 
 pub use context::{HeaderEdits, KeyType, RequestContext, RequestView, ResponseView};
 pub use header::{Direction, HeaderEdit, HeaderMediation, InvalidHeaderPolicy};
