@@ -69,7 +69,7 @@ pub(crate) fn finish(
     }
     let cap = now.saturating_add(target.cache_ttl_secs);
     let expires_at = answer.exp.map_or(cap, |exp| exp.min(cap));
-    let key_type = match answer.raw.get("keytype").and_then(|v| v.as_str()) {
+    let key_type = match answer.claims.get("keytype").and_then(|v| v.as_str()) {
         Some(k) if k.eq_ignore_ascii_case("SANDBOX") => KeyType::Sandbox,
         _ => KeyType::Production,
     };

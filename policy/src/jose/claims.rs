@@ -101,6 +101,12 @@ impl Claims {
     pub fn parse(payload: &[u8]) -> Result<Self, JoseError> {
         let all =
             parse_object(payload).map_err(|_| JoseError::InvalidClaims("not a JSON object"))?;
+        Self::from_map(all)
+    }
+
+    /// Types the registered claims of an already parsed object (RFC 7662 introspection
+    /// responses carry the same members).
+    pub(crate) fn from_map(all: Map<String, Value>) -> Result<Self, JoseError> {
         let aud = match all.get("aud") {
             None => Vec::new(),
             Some(Value::String(s)) => vec![s.clone()],

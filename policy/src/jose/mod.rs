@@ -1,5 +1,6 @@
 //! JOSE for the JWT policy: compact JWS parsing, JWK/JWKS keys, signature verification with
-//! `ring`, and JWT claims validation with an injected clock.
+//! `ring`, and JWT claims validation with an injected clock; and compact JWS signing
+//! ([`SigningKey`]) for the backend JWT and test tokens.
 //!
 //! Where it sits: `adapter` (control thread) builds a [`KeySet`] and an [`IssuerPolicy`] per
 //! issuer when config is compiled or a JWKS is refreshed; on the request path the JWT policy calls
@@ -16,9 +17,10 @@ mod alg;
 pub mod b64;
 mod claims;
 mod error;
-mod json;
+pub(crate) mod json;
 mod jws;
 mod key;
+mod sign;
 mod verify;
 
 pub use alg::{Alg, AlgRefusal, KeyFamily};
@@ -26,4 +28,5 @@ pub use claims::{Claims, IssuerPolicy};
 pub use error::{JoseError, KeyError};
 pub use jws::{decode, decode_with_limit, Header, Jws, MAX_TOKEN_LEN};
 pub use key::{KeySet, VerifyingKey};
+pub use sign::{jwks_json, pkcs8_from_pem, pkcs8_pem, SignError, SigningKey};
 pub use verify::{decode_and_verify, verify, verify_signature};
