@@ -61,7 +61,11 @@ pub fn compile_secured(
         Arc::new(security_table(security, introspection_cluster).map_err(CompileError::Security)?);
     let default_security = security.config.default;
     for def in defs {
-        let api_ref = ApiRef { name: def.name.clone(), version: def.version.clone() };
+        let api_ref = ApiRef {
+            name: def.name.clone(),
+            version: def.version.clone(),
+            context: def.base_path.clone(),
+        };
         let api_index = ApiIndex(index_u32(apis.len()));
         apis.push(Api {
             id: api_id(&def.name, &def.version, def.vhost.as_deref()),

@@ -103,13 +103,16 @@ fn catalogue_references_overrides_and_warnings() {
     assert!(has("/x-wso2-throttling-tier", "not enforced"), "{pointers:#?}");
     assert!(has("/x-wso2-cors", "CORS"), "{pointers:#?}");
     assert!(has("/x-wso2-future-thing", "unknown WSO2 extension"), "{pointers:#?}");
-    assert!(has("/security", "not enforced"), "{pointers:#?}");
-    assert!(has("/paths/~1items/post/security", "not enforced"), "{pointers:#?}");
-    assert!(
-        has("/paths/~1items~1{id}~1*/delete/x-wso2-disable-security", "no effect"),
-        "{pointers:#?}"
-    );
-    assert_eq!(pointers.len(), 6, "{pointers:#?}");
+    // Security is enforced now: no warnings about it; the routes carry what was declared.
+    assert!(!pointers.iter().any(|(p, _)| p.contains("security")), "{pointers:#?}");
+    let oauth2 = |r: &openapi::ResourceRoute| match &r.security {
+        openapi::DeclaredSecurity::Required(req) => req.oauth2 && req.mandatory,
+        _ => false,
+    };
+    assert!(items.routes.iter().all(oauth2), "root `security: [default: []]` is OAuth2");
+    let delete = &def.resources[1].routes[0];
+    assert_eq!(delete.security, openapi::DeclaredSecurity::Open);
+    assert_eq!(pointers.len(), 3, "{pointers:#?}");
     for w in &parsed.warnings {
         assert!(w.file.ends_with("endpoints-catalogue.yaml"));
     }

@@ -69,6 +69,7 @@ fn definitions(resources_per_api: usize) -> Vec<ApiDefinition> {
                         sandbox: None,
                         policies: if n % 2 == 0 { vec![policy.clone()] } else { Vec::new() },
                         mock: None,
+                        security: Default::default(),
                     }],
                 })
                 .collect(),

@@ -85,6 +85,7 @@ fn introspect() -> Callout {
         cluster: 0,
         request: b"POST /introspect HTTP/1.1\r\nhost: idp\r\ncontent-length: 5\r\n\r\ntoken"
             .to_vec(),
+        max_in_flight: 16,
     }
 }
 
@@ -97,8 +98,9 @@ where
     let (mut rt, _) = runtime::build(Driver::Epoll, 256).unwrap();
     rt.block_on(async move {
         let snap = Arc::new(snap);
-        let worker =
-            Rc::new(Worker::new(0, Arc::clone(&snap), Arc::new(WorkerCounters::default())));
+        let worker = Rc::new(
+            Worker::new(0, Arc::clone(&snap), Arc::new(WorkerCounters::default()), None).unwrap(),
+        );
         let sweeping = Rc::clone(&worker);
         runtime::spawn(async move {
             loop {

@@ -529,6 +529,7 @@ fn operation(
             "x-auth-type" | "x-throttling-tier" => {
                 w.warn(&key_ptr, format!("{key} is not enforced yet"))
             }
+            "x-wso2-disable-security" => {}
             k if k.starts_with("x-wso2-") => unhandled_extension(w, k, &key_ptr, "an operation"),
             _ => {}
         }

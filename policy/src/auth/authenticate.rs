@@ -25,6 +25,8 @@ use super::security::Security;
 pub struct ApiRef {
     pub name: String,
     pub version: String,
+    /// Base path (WSO2 context, with the version).
+    pub context: String,
 }
 
 /// See the module documentation.
@@ -126,6 +128,7 @@ impl Authenticate {
         caller: Rc<Caller>,
         scheme: Scheme,
         strip: Strip,
+        referer: Option<&[u8]>,
         state: &CoreState,
     ) -> Verdict {
         let security = &self.security;
@@ -137,10 +140,16 @@ impl Authenticate {
             }
         }
         let mut key_type = caller.key_type;
-        if let Some(apis) = &caller.subscribed_apis {
+        if let Some(key) = &caller.api_key {
             let api = &self.api;
-            if !apis.iter().any(|(n, v)| *n == api.name && *v == api.version) {
+            if !key.subscribed_to(&api.name, &api.version, &api.context) {
                 return self.deny(AuthFailure::Forbidden, scheme, "API key not subscribed to API");
+            }
+            if !key.ip_permitted(ctx.client_ip) {
+                return self.deny(AuthFailure::Forbidden, scheme, "client IP not permitted");
+            }
+            if !key.referer_permitted(referer) {
+                return self.deny(AuthFailure::Forbidden, scheme, "referer not permitted");
             }
         }
         if caller.validate_subscriptions {
@@ -190,7 +199,7 @@ impl Authenticate {
             return self.deny(AuthFailure::InvalidCredentials, Scheme::Bearer, "token too large");
         }
         if let Some(caller) = state.auth.tokens.get(token, state.now_unix) {
-            return self.authorize(ctx, caller, Scheme::Bearer, strip, state);
+            return self.authorize(ctx, caller, Scheme::Bearer, strip, None, state);
         }
         let Ok(text) = std::str::from_utf8(token) else {
             return self.deny(AuthFailure::InvalidCredentials, Scheme::Bearer, "token not UTF-8");
@@ -200,7 +209,7 @@ impl Authenticate {
                 let expires_at = caller.expires_at;
                 let caller = Rc::new(caller);
                 state.auth.tokens.insert(token, Rc::clone(&caller), expires_at, state.now_unix);
-                self.authorize(ctx, caller, Scheme::Bearer, strip, state)
+                self.authorize(ctx, caller, Scheme::Bearer, strip, None, state)
             }
             Err(refusal) => {
                 let introspect = security.options.introspection.as_ref().is_some_and(|i| {
@@ -225,13 +234,14 @@ impl Authenticate {
         ctx: &mut RequestContext,
         key: &[u8],
         strip: Strip,
+        referer: Option<&[u8]>,
         state: &mut CoreState,
     ) -> Verdict {
         let security = &self.security;
         // WSO2 self-contained API keys are JWTs signed by an API-key issuer.
         if key.iter().filter(|&&b| b == b'.').count() == 2 {
             if let Some(caller) = state.auth.tokens.get(key, state.now_unix) {
-                return self.authorize(ctx, caller, Scheme::ApiKey, strip, state);
+                return self.authorize(ctx, caller, Scheme::ApiKey, strip, referer, state);
             }
             let text = std::str::from_utf8(key).unwrap_or("");
             return match verify_jwt(security, text, AuthMethod::ApiKey, state) {
@@ -239,7 +249,7 @@ impl Authenticate {
                     let expires_at = caller.expires_at;
                     let caller = Rc::new(caller);
                     state.auth.tokens.insert(key, Rc::clone(&caller), expires_at, state.now_unix);
-                    self.authorize(ctx, caller, Scheme::ApiKey, strip, state)
+                    self.authorize(ctx, caller, Scheme::ApiKey, strip, referer, state)
                 }
                 Err(_) => {
                     self.deny(AuthFailure::InvalidCredentials, Scheme::ApiKey, "invalid API key")
@@ -262,10 +272,10 @@ impl Authenticate {
             key_type: granted.key_type(),
             jti: None,
             expires_at: u64::MAX,
-            subscribed_apis: None,
+            api_key: None,
             validate_subscriptions: false,
         });
-        self.authorize(ctx, caller, Scheme::ApiKey, strip, state)
+        self.authorize(ctx, caller, Scheme::ApiKey, strip, referer, state)
     }
 
     fn basic(
@@ -291,7 +301,7 @@ impl Authenticate {
         let cache_key = state.auth.basic_key(value);
         if let Some(caller) = state.auth.basic.get(&cache_key, state.now_unix) {
             let caller = Rc::clone(caller);
-            return self.authorize(ctx, caller, Scheme::Basic, strip, state);
+            return self.authorize(ctx, caller, Scheme::Basic, strip, None, state);
         }
         let client = client_key(ctx.client_ip);
         if !state.auth.failures.allow(&client, state.now) {
@@ -311,11 +321,11 @@ impl Authenticate {
                     key_type: crate::KeyType::Production,
                     jti: None,
                     expires_at,
-                    subscribed_apis: None,
+                    api_key: None,
                     validate_subscriptions: false,
                 });
                 state.auth.basic.insert(cache_key, Rc::clone(&caller), expires_at, state.now_unix);
-                self.authorize(ctx, caller, Scheme::Basic, strip, state)
+                self.authorize(ctx, caller, Scheme::Basic, strip, None, state)
             }
             Err(_) => {
                 state.auth.failures.record_failure(&client, state.now);
@@ -334,7 +344,9 @@ impl Policy for Authenticate {
     ) -> Verdict {
         match self.find(request) {
             Some((Presented::Bearer(token), strip)) => self.bearer(ctx, token, strip, state),
-            Some((Presented::ApiKey(key), strip)) => self.api_key(ctx, key, strip, state),
+            Some((Presented::ApiKey(key), strip)) => {
+                self.api_key(ctx, key, strip, header(request, b"referer"), state)
+            }
             Some((Presented::Basic(value), strip)) => self.basic(ctx, value, strip, state),
             None if !self.requirement.mandatory => Verdict::Continue,
             None => self.deny(AuthFailure::MissingCredentials, self.default_scheme(), "none"),
@@ -379,7 +391,7 @@ impl Authenticate {
         caller: Rc<Caller>,
         state: &CoreState,
     ) -> Verdict {
-        self.authorize(ctx, caller, Scheme::Bearer, Strip::Authorization, state)
+        self.authorize(ctx, caller, Scheme::Bearer, Strip::Authorization, None, state)
     }
 }
 

@@ -10,6 +10,7 @@
 use serde_json::{Map, Value};
 
 use crate::jose::{self, Claims, JoseError};
+use crate::wso2::ApiKeyClaims;
 use crate::{CoreState, KeyType};
 
 use super::caller::{AuthMethod, Caller};
@@ -51,7 +52,15 @@ pub(crate) fn verify_jwt(
         return Err(JwtRefusal::Invalid(reason(&err)));
     }
     claims.validate(&issuer.policy, state.now_unix).map_err(|e| JwtRefusal::Invalid(reason(&e)))?;
-    Ok(caller_from_claims(issuer, &claims, method, state.now_unix))
+    let mut caller = caller_from_claims(issuer, &claims, method, state.now_unix);
+    if method == AuthMethod::ApiKey {
+        let key = ApiKeyClaims::from_claims(&claims)
+            .map_err(|_| JwtRefusal::Invalid("not a WSO2 API key"))?;
+        caller.key_type = key.key_type;
+        caller.application = key.application.name.clone();
+        caller.api_key = Some(Box::new(key));
+    }
+    Ok(caller)
 }
 
 /// Short, fixed reasons for logs.
@@ -122,15 +131,6 @@ fn caller_from_claims(issuer: &Issuer, claims: &Claims, method: AuthMethod, now:
         Some(Value::Object(app)) => string(app.get("name")),
         other => string(other),
     };
-    let subscribed_apis = match claim(issuer, all, "subscribedAPIs") {
-        Some(Value::Array(items)) => Some(
-            items
-                .iter()
-                .filter_map(|api| Some((string(api.get("name"))?, string(api.get("version"))?)))
-                .collect(),
-        ),
-        _ => None,
-    };
     Caller {
         method,
         issuer: Some(issuer.name.clone()),
@@ -142,7 +142,7 @@ fn caller_from_claims(issuer: &Issuer, claims: &Claims, method: AuthMethod, now:
         key_type: key_type(claim(issuer, all, "keytype")),
         jti: claims.jti.clone(),
         expires_at: claims.exp.unwrap_or(now.saturating_add(NO_EXP_CACHE_SECS)),
-        subscribed_apis,
+        api_key: None,
         validate_subscriptions: issuer.validate_subscriptions,
     }
 }

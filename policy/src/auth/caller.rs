@@ -2,6 +2,7 @@
 //! request context (as an `Rc`, shared with the per-core verified-token cache) for authorization,
 //! the backend JWT and rate limiting.
 
+use crate::wso2::ApiKeyClaims;
 use crate::KeyType;
 
 /// How the caller authenticated.
@@ -51,9 +52,9 @@ pub struct Caller {
     pub jti: Option<String>,
     /// Unix seconds after which the credential is no longer valid (cache entries expire then).
     pub expires_at: u64,
-    /// APIs a WSO2 self-contained API key is subscribed to (`name`, `version`); `None` when the
-    /// credential does not carry a subscription list.
-    pub subscribed_apis: Option<Vec<(String, String)>>,
+    /// The claims of a WSO2 self-contained API key (subscribed APIs, permitted IPs and
+    /// referers), checked on every request.
+    pub api_key: Option<Box<ApiKeyClaims>>,
     /// Whether the caller's application must hold an active subscription to the API (set by the
     /// issuer's configuration).
     pub validate_subscriptions: bool,
@@ -83,7 +84,7 @@ mod tests {
             key_type: KeyType::Production,
             jti: None,
             expires_at: 0,
-            subscribed_apis: None,
+            api_key: None,
             validate_subscriptions: false,
         };
         assert!(caller.has_any_scope(&[]));

@@ -83,7 +83,7 @@ pub(crate) fn finish(
         key_type,
         jti: answer.jti.clone(),
         expires_at,
-        subscribed_apis: None,
+        api_key: None,
         validate_subscriptions: target.validate_subscriptions,
     });
     state.auth.tokens.insert(&token, Rc::clone(&caller), expires_at, now);

@@ -191,7 +191,7 @@ mod tests {
             key_type: KeyType::Production,
             jti: Some(jti.into()),
             expires_at: 100,
-            subscribed_apis: None,
+            api_key: None,
             validate_subscriptions: false,
         })
     }
