@@ -21,6 +21,7 @@ pub mod load;
 pub mod openapi;
 pub mod pointer;
 pub mod project;
+pub mod security;
 pub mod summary;
 
 pub use compile::compile;
