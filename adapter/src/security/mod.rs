@@ -4,11 +4,18 @@
 //! changes at run time (JWKS refreshes, subscriptions, revocations).
 //!
 //! Where it sits: `config` parses the section with the rest of `gateway.toml`; the deploy manager
-//! keeps a [`SecurityInputs`] and hands it to `compile`, which calls [`build`]. Nothing here runs
-//! on the request path.
+//! keeps a [`SecurityInputs`] and hands it to `compile`, which calls [`security_table`] and
+//! [`route_policy`]. The blocking HTTP client ([`fetch`]) and the JWKS refresher ([`jwks`]) run on
+//! control threads: cores only see their results, as immutable key sets published in a snapshot,
+//! and reach the refresher only through kid-miss reports. Nothing here runs on the request path.
 
 mod build;
 mod config;
+pub mod fetch;
+pub mod jwks;
+
+pub use fetch::{FetchError, FetchOptions, Fetched, Url};
+pub use jwks::{spawn_refresher, JwksSource, KidMissSender, Refresher, RefresherHandle};
 
 pub use build::{route_policy, security_table, SecurityInputs};
 pub(crate) use config::parse_security;
