@@ -77,7 +77,16 @@ API DEFINITIONS
   x-wso2-production-endpoints ({ urls: [\"http://host:port/base\"], type: http|load_balance|
   failover } or \"#/x-wso2-endpoints/<name>\") at the API, path or operation level. Optional:
   x-wso2-sandbox-endpoints, x-wso2-vhost. Extensions that are recognised but not enforced yet
-  (security, throttling, CORS, interceptors, transports) are logged as warnings.
+  (throttling, CORS, interceptors, transports, mutual TLS) are logged as warnings.
+
+SECURITY
+  [security] default = \"oauth2\" (WSO2's: an API declaring no security needs a bearer token) or
+  \"none\"; [[security.issuers]] name, issuer, jwks_url | jwks_file | secret_env, algorithms,
+  audiences, clock_skew_s, consumer_key_claim, scopes_claim, validate_subscriptions,
+  jwks_refresh_s, jwks_min_refetch_s, claim_mappings; [security.introspection] url, client_id,
+  client_secret_env, cache_ttl_s, introspect_failed_jwts, max_in_flight; [[security.api_keys]]
+  application, sha256, key_type, apis; [[security.basic_users]] username, password_hash;
+  realm, strip_credentials, basic_cache_ttl_s, subscriptions_file. Changes need a restart.
   A broken definition stops the gateway from starting: the error names the file and the JSON
   pointer of the offending key.
 
@@ -295,12 +304,16 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         config.admin.state_dir.clone_from(dir);
     }
     let log = init_tracing(&config.log_level)?;
+    let mut inputs = security::initial_inputs(&config.security).map_err(anyhow::Error::msg)?;
+    let jwks_sources = security::sources(&config.security).map_err(anyhow::Error::msg)?;
+    let fetch_options = security::fetch_options();
+    inputs.fetched.extend(security::initial_keys(&jwks_sources, &fetch_options));
     let options = ManagerOptions {
         apis_dir: config.apis_dir.clone(),
         state_dir: config.state_dir.clone(),
         settings: config.settings.clone(),
         ack_timeout: deploy::manager::DEFAULT_ACK_TIMEOUT,
-        security: security::initial_inputs(&config.security).map_err(anyhow::Error::msg)?,
+        security: inputs,
     };
     let (manager, snapshot, warnings) = Manager::<GatewayHandle>::open(options)?;
     log_warnings(&warnings);
@@ -313,7 +326,8 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     let static_config = config.static_config.clone();
     let mut signals =
         Signals::new([SIGTERM, SIGINT]).context("cannot install SIGTERM/SIGINT handlers")?;
-    let handle = turnpike_core::start(static_config.clone(), snapshot)
+    let (events, core_events) = turnpike_core::events::channel();
+    let handle = turnpike_core::start_with_events(static_config.clone(), snapshot, Some(events))
         .context("the gateway could not start")?;
     tracing::info!(
         "turnpike listening on {} with {} workers (driver {})",
@@ -323,6 +337,9 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     );
     let manager = Arc::new(manager);
     manager.attach(handle);
+    let keys =
+        security::KeyService::start(jwks_sources, fetch_options, manager.clone(), core_events)
+            .context("cannot start the JWKS refresher")?;
     let admin = match start_admin(&config, args.admin_listen, &manager) {
         Ok(admin) => admin,
         Err(err) => {
@@ -382,6 +399,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         let report = handle.shutdown();
         tracing::info!(?report, "turnpike stopped");
     }
+    keys.stop();
     Ok(())
 }
 

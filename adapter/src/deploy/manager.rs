@@ -267,6 +267,25 @@ impl<P: Publisher> Manager<P> {
         }
     }
 
+    /// Serves `keys` for issuer `issuer` (a JWKS refresh): recompiles and republishes, and cores
+    /// drop their cached verifications. Before the gateway runs, the keys are only stored.
+    pub fn set_issuer_keys(
+        &self,
+        issuer: &str,
+        keys: std::sync::Arc<turnpike_policy::jose::KeySet>,
+    ) -> Result<Reloaded, DeployError> {
+        let mut state = self.lock();
+        let security = &mut state.options.security;
+        security.fetched.insert(issuer.to_owned(), keys);
+        security.epoch += 1;
+        if state.publisher.is_none() {
+            return Ok(Reloaded::Unchanged);
+        }
+        let snapshot = state.compile(&state.directory, &state.admin)?;
+        let version = state.publish(snapshot)?;
+        Ok(Reloaded::Published { version, warnings: Vec::new() })
+    }
+
     fn lock(&self) -> MutexGuard<'_, State<P>> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }

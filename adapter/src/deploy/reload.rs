@@ -58,6 +58,11 @@ pub fn restart_required(old: &GatewayConfig, new: &GatewayConfig) -> Vec<&'stati
     if old.apis_dir != new.apis_dir {
         keys.push("apis.directory");
     }
+    // Issuers, stores and defaults are compiled at start (hot reload of [security] is not built
+    // yet); comparing the parsed values catches any edit.
+    if format!("{:?}", old.security) != format!("{:?}", new.security) {
+        keys.push("security");
+    }
     keys
 }
 

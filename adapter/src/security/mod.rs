@@ -13,9 +13,11 @@ mod build;
 mod config;
 pub mod fetch;
 pub mod jwks;
+mod service;
 
 pub use fetch::{FetchError, FetchOptions, Fetched, Url};
 pub use jwks::{spawn_refresher, JwksSource, KidMissSender, Refresher, RefresherHandle};
+pub use service::{fetch_options, initial_keys, sources, KeyService};
 
 pub use build::{route_policy, security_table, SecurityInputs};
 pub(crate) use config::parse_security;
