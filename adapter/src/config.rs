@@ -345,49 +345,31 @@ fn admin(s: &Section<'_>) -> Result<AdminConfig, ConfigError> {
     if let Some(d) = s.millis("io_timeout_ms", false)? {
         admin.io_timeout = d;
     }
-    let pointer = s.pointer.key("users");
-    match s.table.get("users") {
-        None => {}
-        Some(toml::Value::Array(items)) => {
-            for (i, item) in items.iter().enumerate() {
-                let pointer = pointer.index(i);
-                let toml::Value::Table(table) = item else {
-                    return Err(s.invalid(&pointer, expected("a table", item)));
-                };
-                let user = Section { file: s.file, pointer, table };
-                user.only(&["username", "password_hash"])?;
-                let username = match user.string("username")? {
-                    Some((p, name)) if name.is_empty() || name.contains(':') => {
-                        return Err(
-                            user.invalid(&p, "must be non-empty and contain no ':'".to_owned())
-                        )
-                    }
-                    Some((_, name)) => name,
-                    None => {
-                        return Err(user.invalid(&user.pointer.key("username"), "required".into()))
-                    }
-                };
-                let password_hash = match user.string("password_hash")? {
-                    Some((p, text)) => {
-                        PasswordHash::parse(&text).map_err(|why| user.invalid(&p, why))?
-                    }
-                    None => {
-                        return Err(user.invalid(
-                            &user.pointer.key("password_hash"),
-                            "required (create one with `turnpike hash-password`)".into(),
-                        ))
-                    }
-                };
-                if admin.users.iter().any(|u| u.username == username) {
-                    return Err(user.invalid(
-                        &user.pointer.key("username"),
-                        format!("user {username:?} is listed twice"),
-                    ));
-                }
-                admin.users.push(AdminUser { username, password_hash });
+    for user in s.tables("users")? {
+        user.only(&["username", "password_hash"])?;
+        let username = match user.string("username")? {
+            Some((p, name)) if name.is_empty() || name.contains(':') => {
+                return Err(user.invalid(&p, "must be non-empty and contain no ':'".to_owned()))
             }
+            Some((_, name)) => name,
+            None => return Err(user.invalid(&user.pointer.key("username"), "required".into())),
+        };
+        let password_hash = match user.string("password_hash")? {
+            Some((p, text)) => PasswordHash::parse(&text).map_err(|why| user.invalid(&p, why))?,
+            None => {
+                return Err(user.invalid(
+                    &user.pointer.key("password_hash"),
+                    "required (create one with `turnpike hash-password`)".into(),
+                ))
+            }
+        };
+        if admin.users.iter().any(|u| u.username == username) {
+            return Err(user.invalid(
+                &user.pointer.key("username"),
+                format!("user {username:?} is listed twice"),
+            ));
         }
-        Some(other) => return Err(s.invalid(&pointer, expected("an array of tables", other))),
+        admin.users.push(AdminUser { username, password_hash });
     }
     Ok(admin)
 }
@@ -525,6 +507,25 @@ impl<'a> Section<'a> {
     pub(crate) fn fits<T: TryFrom<u64>>(&self, key: &str, value: u64) -> Result<T, ConfigError> {
         T::try_from(value)
             .map_err(|_| self.invalid(&self.pointer.key(key), format!("{value} is too large")))
+    }
+
+    /// The tables of an array of tables (`[[section.key]]`), each with its pointer.
+    pub(crate) fn tables(&self, key: &str) -> Result<Vec<Section<'a>>, ConfigError> {
+        let pointer = self.pointer.key(key);
+        match self.table.get(key) {
+            None => Ok(Vec::new()),
+            Some(toml::Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| match item {
+                    toml::Value::Table(table) => {
+                        Ok(Section { file: self.file, pointer: pointer.index(i), table })
+                    }
+                    other => Err(self.invalid(&pointer.index(i), expected("a table", other))),
+                })
+                .collect(),
+            Some(other) => Err(self.invalid(&pointer, expected("an array of tables", other))),
+        }
     }
 
     pub(crate) fn strings(&self, key: &str) -> Result<Option<Vec<(Pointer, String)>>, ConfigError> {

@@ -302,7 +302,7 @@ fn serve(stream: TcpStream, id: usize, state: &State) -> io::Result<()> {
         let chunked = head.has_token("transfer-encoding", "chunked");
         let mut behaviour = route(&state.routes, &head.start[1]);
         if let Behaviour::DelayRead(d, inner) = behaviour {
-            pause(*d, state);
+            crate::wire::pause(*d, &state.stop);
             behaviour = inner;
         }
         let mut cap = Capture::new(1 << 20);
@@ -385,7 +385,7 @@ fn respond(
         // The read delay was served before the body was read.
         Behaviour::DelayRead(_, inner) => respond(out, rec, head, inner, state),
         Behaviour::Delay(d, inner) => {
-            if !pause(*d, state) {
+            if !crate::wire::pause(*d, &state.stop) {
                 return Ok(false);
             }
             respond(out, rec, head, inner, state)
@@ -401,33 +401,6 @@ fn respond(
     }
 }
 
-/// Sleeps `d` unless the backend stops first; returns whether it slept the whole time.
-fn pause(d: Duration, state: &State) -> bool {
-    let until = Instant::now() + d;
-    loop {
-        let now = Instant::now();
-        if now >= until {
-            return true;
-        }
-        if state.stop.load(Ordering::SeqCst) {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(5).min(until - now));
-    }
-}
-
-fn reason(code: u16) -> &'static str {
-    match code {
-        200 => "OK",
-        201 => "Created",
-        204 => "No Content",
-        400 => "Bad Request",
-        404 => "Not Found",
-        500 => "Internal Server Error",
-        _ => "Status",
-    }
-}
-
 fn write_full(
     out: &mut TcpStream,
     code: u16,
@@ -437,7 +410,7 @@ fn write_full(
 ) -> io::Result<()> {
     let mut msg = format!(
         "HTTP/1.1 {code} {}\r\ncontent-type: {ctype}\r\ncontent-length: {}\r\nx-body-digest: {}\r\n\r\n",
-        reason(code),
+        crate::wire::reason_phrase(code),
         body.len(),
         Digest::of(body).to_text()
     )
@@ -452,7 +425,7 @@ fn write_simple(out: &mut TcpStream, code: u16, text: &str, close: bool) -> io::
     let conn = if close { "connection: close\r\n" } else { "" };
     let msg = format!(
         "HTTP/1.1 {code} {}\r\ncontent-type: text/plain\r\ncontent-length: {}\r\n{conn}\r\n{text}",
-        reason(code),
+        crate::wire::reason_phrase(code),
         text.len()
     );
     out.write_all(msg.as_bytes())

@@ -7,8 +7,9 @@
 //! decide whether the gateway's output is well-formed beyond what the assertions check.
 
 use std::io::{self, Read};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// Largest head either side accepts.
 pub const MAX_HEAD: usize = 1 << 20;
@@ -263,5 +264,40 @@ impl Capture {
         self.digest.update(data);
         let room = self.cap.saturating_sub(self.kept.len());
         self.kept.extend_from_slice(&data[..room.min(data.len())]);
+    }
+}
+
+/// The reason phrase the test servers (backend, key manager) send with `code`.
+pub fn reason_phrase(code: u16) -> &'static str {
+    match code {
+        200 => "OK",
+        201 => "Created",
+        204 => "No Content",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "Status",
+    }
+}
+
+/// Sleeps `d` unless `stop` is raised first (a test server shutting down); returns whether it
+/// slept the whole time.
+pub fn pause(d: Duration, stop: &AtomicBool) -> bool {
+    let until = Instant::now() + d;
+    loop {
+        let now = Instant::now();
+        if now >= until {
+            return true;
+        }
+        if stop.load(Ordering::SeqCst) {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(5).min(until - now));
     }
 }

@@ -240,8 +240,7 @@ fn api_keys_and_basic_users() {
     let km = KeyManager::start();
     let b = Backend::echo();
     let key = "tp_live_0123456789abcdefghijklmnopqrstuv";
-    let digest = ring::digest::digest(&ring::digest::SHA256, key.as_bytes());
-    let digest: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    let digest = turnpike_policy::credentials::api_key_digest_hex(key);
     let hash = bcrypt::hash("s3cret-pass", 4).unwrap();
     let extra = format!(
         "[[security.api_keys]]\napplication = \"shop-app\"\nsha256 = \"{digest}\"\n\

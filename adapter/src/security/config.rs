@@ -139,7 +139,7 @@ pub(crate) fn parse_security(s: &Section<'_>) -> Result<SecurityConfig, ConfigEr
     if let Some((_, file)) = s.string("subscriptions_file")? {
         out.subscriptions_file = (!file.is_empty()).then(|| PathBuf::from(file));
     }
-    for item in tables(s, "issuers")? {
+    for item in s.tables("issuers")? {
         let issuer = issuer(&item)?;
         if out.issuers.iter().any(|i| i.name == issuer.name || i.issuer == issuer.issuer) {
             return Err(item.invalid(
@@ -152,7 +152,7 @@ pub(crate) fn parse_security(s: &Section<'_>) -> Result<SecurityConfig, ConfigEr
     if let Some(i) = s.section("introspection")? {
         out.introspection = Some(introspection(&i)?);
     }
-    for item in tables(s, "api_keys")? {
+    for item in s.tables("api_keys")? {
         item.only(&["application", "sha256", "key_type", "apis"])?;
         let application = required(&item, "application")?;
         let sha256_hex = required(&item, "sha256")?;
@@ -165,7 +165,7 @@ pub(crate) fn parse_security(s: &Section<'_>) -> Result<SecurityConfig, ConfigEr
             apis: apis.filter(|a| !a.is_empty()),
         });
     }
-    for item in tables(s, "basic_users")? {
+    for item in s.tables("basic_users")? {
         item.only(&["username", "password_hash"])?;
         out.basic_users.push(BasicUserEntry {
             username: required(&item, "username")?,
@@ -352,25 +352,6 @@ fn key_type(s: &Section<'_>) -> Result<KeyType, ConfigError> {
         Some((_, t)) if t.eq_ignore_ascii_case("PRODUCTION") => Ok(KeyType::Production),
         Some((_, t)) if t.eq_ignore_ascii_case("SANDBOX") => Ok(KeyType::Sandbox),
         Some((p, t)) => Err(s.invalid(&p, format!("{t:?}: expected PRODUCTION or SANDBOX"))),
-    }
-}
-
-/// The tables of an array of tables (`[[section.key]]`).
-fn tables<'a>(s: &Section<'a>, key: &str) -> Result<Vec<Section<'a>>, ConfigError> {
-    let pointer = s.pointer.key(key);
-    match s.table.get(key) {
-        None => Ok(Vec::new()),
-        Some(toml::Value::Array(items)) => items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| match item {
-                toml::Value::Table(table) => {
-                    Ok(Section { file: s.file, pointer: pointer.index(i), table })
-                }
-                other => Err(s.invalid(&pointer.index(i), expected("a table", other))),
-            })
-            .collect(),
-        Some(other) => Err(s.invalid(&pointer, expected("an array of tables", other))),
     }
 }
 

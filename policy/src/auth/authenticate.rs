@@ -187,6 +187,24 @@ impl Authenticate {
         Verdict::Continue
     }
 
+    /// The caller a JWT credential stands for: from the core's cache, else verified and cached
+    /// until the token expires.
+    fn jwt_caller(
+        &self,
+        token: &[u8],
+        method: AuthMethod,
+        state: &mut CoreState,
+    ) -> Result<Rc<Caller>, JwtRefusal> {
+        if let Some(caller) = state.auth.tokens.get(token, state.now_unix) {
+            return Ok(caller);
+        }
+        let text =
+            std::str::from_utf8(token).map_err(|_| JwtRefusal::Invalid("token not UTF-8"))?;
+        let caller = Rc::new(verify_jwt(&self.security, text, method, state)?);
+        state.auth.tokens.insert(token, Rc::clone(&caller), caller.expires_at, state.now_unix);
+        Ok(caller)
+    }
+
     fn bearer(
         &self,
         ctx: &mut RequestContext,
@@ -198,19 +216,8 @@ impl Authenticate {
         if token.len() > security.options.max_token_len {
             return self.deny(AuthFailure::InvalidCredentials, Scheme::Bearer, "token too large");
         }
-        if let Some(caller) = state.auth.tokens.get(token, state.now_unix) {
-            return self.authorize(ctx, caller, Scheme::Bearer, strip, None, state);
-        }
-        let Ok(text) = std::str::from_utf8(token) else {
-            return self.deny(AuthFailure::InvalidCredentials, Scheme::Bearer, "token not UTF-8");
-        };
-        match verify_jwt(security, text, AuthMethod::Jwt, state) {
-            Ok(caller) => {
-                let expires_at = caller.expires_at;
-                let caller = Rc::new(caller);
-                state.auth.tokens.insert(token, Rc::clone(&caller), expires_at, state.now_unix);
-                self.authorize(ctx, caller, Scheme::Bearer, strip, None, state)
-            }
+        match self.jwt_caller(token, AuthMethod::Jwt, state) {
+            Ok(caller) => self.authorize(ctx, caller, Scheme::Bearer, strip, None, state),
             Err(refusal) => {
                 let introspect = security.options.introspection.as_ref().is_some_and(|i| {
                     refusal == JwtRefusal::NotAJwt
@@ -240,17 +247,8 @@ impl Authenticate {
         let security = &self.security;
         // WSO2 self-contained API keys are JWTs signed by an API-key issuer.
         if key.iter().filter(|&&b| b == b'.').count() == 2 {
-            if let Some(caller) = state.auth.tokens.get(key, state.now_unix) {
-                return self.authorize(ctx, caller, Scheme::ApiKey, strip, referer, state);
-            }
-            let text = std::str::from_utf8(key).unwrap_or("");
-            return match verify_jwt(security, text, AuthMethod::ApiKey, state) {
-                Ok(caller) => {
-                    let expires_at = caller.expires_at;
-                    let caller = Rc::new(caller);
-                    state.auth.tokens.insert(key, Rc::clone(&caller), expires_at, state.now_unix);
-                    self.authorize(ctx, caller, Scheme::ApiKey, strip, referer, state)
-                }
+            return match self.jwt_caller(key, AuthMethod::ApiKey, state) {
+                Ok(caller) => self.authorize(ctx, caller, Scheme::ApiKey, strip, referer, state),
                 Err(_) => {
                     self.deny(AuthFailure::InvalidCredentials, Scheme::ApiKey, "invalid API key")
                 }

@@ -9,12 +9,13 @@ use std::rc::Rc;
 
 use crate::credentials::AuthFailure;
 use crate::wso2::introspection::{parse_response, request};
-use crate::{CalloutOutcome, CoreState, KeyType, RequestContext, Verdict};
+use crate::{CalloutOutcome, CoreState, RequestContext, Verdict};
 
 use super::authenticate::Authenticate;
+use super::bearer::key_type;
 use super::caller::{AuthMethod, Caller};
 
-/// Asks core to introspect `token` (after the cache missed).
+/// Asks core to introspect `token` (the caller looked it up in the token cache first).
 pub(crate) fn start(
     policy: &Authenticate,
     ctx: &mut RequestContext,
@@ -24,9 +25,6 @@ pub(crate) fn start(
     let Some(target) = policy.security.options.introspection.as_ref() else {
         return policy.deny_bearer(AuthFailure::InvalidCredentials, "no introspection");
     };
-    if let Some(caller) = state.auth.tokens.get(token, state.now_unix) {
-        return policy.authorize_bearer(ctx, caller, state);
-    }
     let Ok(text) = std::str::from_utf8(token) else {
         return policy.deny_bearer(AuthFailure::InvalidCredentials, "token not UTF-8");
     };
@@ -69,10 +67,7 @@ pub(crate) fn finish(
     }
     let cap = now.saturating_add(target.cache_ttl_secs);
     let expires_at = answer.exp.map_or(cap, |exp| exp.min(cap));
-    let key_type = match answer.claims.get("keytype").and_then(|v| v.as_str()) {
-        Some(k) if k.eq_ignore_ascii_case("SANDBOX") => KeyType::Sandbox,
-        _ => KeyType::Production,
-    };
+    let key_type = key_type(answer.claims.get("keytype"));
     let caller = Rc::new(Caller {
         method: AuthMethod::OpaqueToken,
         issuer: Some(target.name.clone()),

@@ -13,7 +13,7 @@ use std::io::{self, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
@@ -147,7 +147,7 @@ fn jwks(state: &State) -> Option<Reply> {
         let s = lock(&state.settings);
         (s.jwks_delay, s.jwks_failure)
     };
-    if !pause(delay, state) {
+    if !crate::wire::pause(delay, &state.stop) {
         return None;
     }
     if let Some(status) = failure {
@@ -163,7 +163,7 @@ fn introspect(req: &Request, state: &State) -> Option<Reply> {
         let s = lock(&state.settings);
         (s.introspection_delay, s.introspection_failure, s.client_credentials.clone())
     };
-    if !pause(delay, state) {
+    if !crate::wire::pause(delay, &state.stop) {
         return None;
     }
     if let Some((id, secret)) = credentials {
@@ -236,43 +236,12 @@ fn form_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// Sleeps `d` unless the key manager stops first; returns whether it slept the whole time.
-fn pause(d: Duration, state: &State) -> bool {
-    let until = Instant::now() + d;
-    loop {
-        let now = Instant::now();
-        if now >= until {
-            return true;
-        }
-        if state.stop.load(Ordering::SeqCst) {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(5).min(until - now));
-    }
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "Status",
-    }
-}
-
 fn write_reply(out: &mut TcpStream, reply: &Reply, close: bool) -> io::Result<()> {
     let body = reply.body.to_string();
     let mut head = format!(
         "HTTP/1.1 {} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\ncache-control: no-store\r\n",
         reply.status,
-        reason(reply.status),
+        crate::wire::reason_phrase(reply.status),
         body.len()
     );
     for (name, value) in &reply.headers {
