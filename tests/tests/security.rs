@@ -257,6 +257,13 @@ fn api_keys_and_basic_users() {
     let rec = b.wait_requests(1, Duration::from_secs(2)).pop().unwrap();
     assert!(rec.header("x-api-key").is_none(), "API key stripped: {}", rec.head_text());
     assert_denied(&get(&mut c, "/shop/v1/keyed", "X-Api-Key: nope\r\n"), 401, "900901");
+    // An OAuth2 access token, verified (and cached) as a bearer token, is not an API key.
+    let mut claims = km.claims("mallory");
+    claims["aud"] = json!("shop");
+    let access = km.mint(KeyAlg::RS256, claims);
+    assert_eq!(get(&mut c, "/shop/v1/items", &bearer(&access)).status, 200);
+    let r = get(&mut c, "/shop/v1/keyed", &format!("X-Api-Key: {access}\r\n"));
+    assert_denied(&r, 401, "900901");
     assert_denied(&get(&mut c, "/shop/v1/keyed", ""), 401, "900902");
 
     // Basic: right and wrong passwords, challenge on failure.
@@ -272,5 +279,6 @@ fn api_keys_and_basic_users() {
     assert_denied(&r, 401, "900901");
     // A Bearer token on a route that accepts only API keys and Basic is not a credential it takes.
     assert_denied(&get(&mut c, "/shop/v1/keyed", &bearer("x.y.z")), 401, "900902");
-    settled(&b, 2);
+    // API key, the bearer token on /items, Basic: nothing else reached the backend.
+    settled(&b, 3);
 }

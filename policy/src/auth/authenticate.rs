@@ -196,6 +196,11 @@ impl Authenticate {
         state: &mut CoreState,
     ) -> Result<Rc<Caller>, JwtRefusal> {
         if let Some(caller) = state.auth.tokens.get(token, state.now_unix) {
+            // Bearer tokens and API keys share the cache: a token verified as one kind is not
+            // the other (an access token in an API-key header skips no API-key check).
+            if (caller.method == AuthMethod::ApiKey) != (method == AuthMethod::ApiKey) {
+                return Err(JwtRefusal::Invalid("credential presented as another kind"));
+            }
             return Ok(caller);
         }
         let text =
