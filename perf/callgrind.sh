@@ -6,9 +6,12 @@
 #
 #   perf/callgrind.sh            # 8 s of wrk -c10 load, epoll driver (valgrind's io_uring support is partial)
 #   SECONDS_OF_LOAD=4 perf/callgrind.sh
+#   SCENARIO=jwt perf/callgrind.sh   # the same API secured with OAuth2: every request carries an RS256
+#                                    # JWT (verified once, then served from the per-core token cache)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${SECONDS_OF_LOAD:-8}
+scenario=${SCENARIO:-plain}
 
 need=()
 command -v nginx >/dev/null || need+=(nginx)
@@ -57,18 +60,44 @@ watch = false
 enabled = false
 [log]
 level = "warn"
+[security]
+default = "none"
 TOML
+
+wrk_args=()
+if [ "$scenario" = jwt ]; then
+    # An RS256 key pair (the test key in policy/tests/keys), its JWKS, and one token for an hour.
+    key=policy/tests/keys/rsa2048.pem
+    b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+    n=$(openssl rsa -in "$key" -noout -modulus | cut -d= -f2 | xxd -r -p | b64url)
+    printf '{"keys":[{"kty":"RSA","kid":"bench","alg":"RS256","use":"sig","n":"%s","e":"AQAB"}]}' "$n" >"$work/jwks.json"
+    now=$(date +%s)
+    head=$(printf '{"alg":"RS256","typ":"JWT","kid":"bench"}' | b64url)
+    body=$(printf '{"iss":"https://bench.local/token","sub":"bench","aud":"bench","azp":"bench-app","scope":"read","jti":"bench-1","iat":%d,"exp":%d}' "$now" $((now + 3600)) | b64url)
+    sig=$(printf '%s.%s' "$head" "$body" | openssl dgst -sha256 -sign "$key" -binary | b64url)
+    token="$head.$body.$sig"
+    sed -i 's/^default = "none"$/default = "oauth2"/' "$work/gateway.toml"
+    cat >>"$work/gateway.toml" <<TOML
+[[security.issuers]]
+name = "bench"
+issuer = "https://bench.local/token"
+jwks_file = "$work/jwks.json"
+algorithms = ["RS256"]
+TOML
+    wrk_args=(-H "Authorization: Bearer $token")
+fi
 
 nginx -p "$work" -c "$work/backend.conf" & pids+=($!)
 valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" target/release/turnpike run \
     --config "$work/gateway.toml" --listen 127.0.0.1:18481 --workers 1 --driver epoll --admin-listen off \
     >"$work/turnpike.log" 2>&1 &
 tp=$!
-for _ in $(seq 1 120); do curl -sf -o /dev/null http://127.0.0.1:18481/bench/v1/hello && break; sleep 0.5; done
+for _ in $(seq 1 120); do curl -sf -o /dev/null "${wrk_args[@]}" http://127.0.0.1:18481/bench/v1/hello && break; sleep 0.5; done
 # Steady state only: warm up (connections, pools), zero the counters, load, dump.
-wrk -t1 -c10 -d1s http://127.0.0.1:18481/bench/v1/hello >/dev/null
+wrk -t1 -c10 -d1s "${wrk_args[@]}" http://127.0.0.1:18481/bench/v1/hello >/dev/null
 callgrind_control --zero "$tp" >/dev/null
-wrk -t1 -c10 -d"${secs}s" http://127.0.0.1:18481/bench/v1/hello >"$work/wrk.out"
+wrk -t1 -c10 -d"${secs}s" "${wrk_args[@]}" http://127.0.0.1:18481/bench/v1/hello >"$work/wrk.out"
+grep -q "Non-2xx" "$work/wrk.out" && { echo "some requests failed:"; cat "$work/wrk.out"; exit 1; }
 callgrind_control --dump=steady "$tp" >/dev/null
 kill -INT "$tp"; wait "$tp" || true
 profile=$(ls "$work"/callgrind.out.* | head -1)
@@ -76,6 +105,7 @@ requests=$(grep -oP '^\s*\K\d+(?= requests in)' "$work/wrk.out")
 total=$(callgrind_annotate "$profile" | grep -oP '^\s*\K[\d,]+(?= \(100\.0%\)\s+PROGRAM TOTALS)' | tr -d ,)
 table=$(callgrind_annotate --auto=yes "$profile" core/src/conn/h1.rs 2>/dev/null |
     grep -P 'let table = worker\.table\(\);' | head -1 | grep -oP '^\s*\K[\d,]+' | tr -d , || echo 0)
+echo "scenario:                     $scenario"
 echo "requests:                     $requests"
 echo "instructions (steady state):  $total"
 echo "instructions per request:     $((total / requests))"
