@@ -9,7 +9,8 @@
 //! They run through the same invariant checks as the fuzz targets and `robustness.rs`
 //! (`fuzz/src/h1_checks.rs`), one by one, and the test reports every failing file by name.
 //! `router_lookup/` inputs need `turnpike-core` and are replayed by `cargo fuzz run
-//! router_lookup fuzz/regressions/router_lookup/*` instead.
+//! router_lookup fuzz/regressions/router_lookup/*` instead; `jose_decode/` and `basic_header/`
+//! are replayed by `policy/tests/fuzz_regressions.rs`.
 //!
 //! What it does not do: it does not pin the exact error of each input (a fix may choose a
 //! different, equally valid refusal); it only requires "no panic, no broken invariant".

@@ -1,0 +1,81 @@
+//! Replays every saved fuzz input of the policy decoders (STYLE.md point 15).
+//!
+//! Each file under `fuzz/regressions/<target>/` is one input, named for the bug it found (or,
+//! for `seed-*` files, for the path it was written to reach), in the byte layout of the
+//! cargo-fuzz target of the same name (`fuzz/fuzz_targets/`):
+//!
+//! * `jose_decode/*`: the bytes given to `jose::decode` (when UTF-8), `KeySet::from_jwks` and
+//!   `VerifyingKey::from_jwk`;
+//! * `basic_header/*`: an `Authorization` header value.
+//!
+//! They run through the same invariant checks as the fuzz targets (`fuzz/src/jose_checks.rs`,
+//! `fuzz/src/basic_checks.rs`), one by one, and the test reports every failing file by name.
+//! The HTTP/1 targets are replayed by `http/tests/fuzz_regressions.rs`.
+//!
+//! What it does not do: it does not pin the exact error of each input (a fix may choose a
+//! different, equally valid refusal); it only requires "no panic, no broken invariant".
+
+#[path = "../../fuzz/src/basic_checks.rs"]
+mod basic_checks;
+#[path = "../../fuzz/src/jose_checks.rs"]
+#[allow(dead_code)]
+mod jose_checks;
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+
+const REGRESSIONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../fuzz/regressions");
+
+/// Files of one target's directory, sorted, dot-files (`.gitkeep`) left out. The directory
+/// must exist: a missing one means the layout moved and nothing would be replayed.
+fn inputs(target: &str) -> Vec<PathBuf> {
+    let dir = Path::new(REGRESSIONS).join(target);
+    let entries = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("regression directory {} missing: {e}", dir.display()));
+    let mut files: Vec<PathBuf> = entries
+        .map(|e| e.expect("directory entry").path())
+        .filter(|p| p.is_file())
+        .filter(|p| !p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.')))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Run `check` on every input of `target`; fail listing each input that panics.
+fn replay(target: &str, check: impl Fn(&[u8])) -> usize {
+    let files = inputs(target);
+    let mut failures = Vec::new();
+    for path in &files {
+        let data = std::fs::read(path).expect("readable regression input");
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| check(&data))) {
+            let msg = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            failures.push(format!("{}: {msg}", path.display()));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} {target} regressions fail:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
+    files.len()
+}
+
+#[test]
+fn jose_decode_regressions() {
+    let n = replay("jose_decode", jose_checks::check_jose);
+    assert!(n > 0, "no jose_decode inputs: the seeds went missing");
+    eprintln!("jose_decode: {n} regression inputs");
+}
+
+#[test]
+fn basic_header_regressions() {
+    let n = replay("basic_header", basic_checks::check_basic);
+    assert!(n > 0, "no basic_header inputs: the seeds went missing");
+    eprintln!("basic_header: {n} regression inputs");
+}
