@@ -7,7 +7,8 @@
 
 use turnpike_http::h1::{RequestBody, Version};
 use turnpike_policy::{
-    CalloutOutcome, CalloutResponse, Denial, Policy, RequestContext, RequestView, Verdict,
+    CalloutOutcome, CalloutResponse, Denial, HeaderList, Policy, RequestContext, RequestView,
+    Verdict,
 };
 
 use crate::client_ip;
@@ -25,6 +26,20 @@ use crate::worker::Worker;
 
 /// Serves the request whose head is in `conn`; returns whether the connection stays open.
 pub async fn run(worker: &Worker, snap: &Snapshot, conn: &mut ClientConn) -> bool {
+    // The connection's context is lent to this request and handed back for the next one.
+    let mut ctx = std::mem::take(&mut conn.context);
+    let keep_alive = serve(worker, snap, conn, &mut ctx).await;
+    ctx.caller = None; // not kept alive (nor its token cache entry) while the connection idles
+    conn.context = ctx;
+    keep_alive
+}
+
+async fn serve(
+    worker: &Worker,
+    snap: &Snapshot,
+    conn: &mut ClientConn,
+    ctx: &mut RequestContext,
+) -> bool {
     bump(&worker.counters.requests);
     let settings = &snap.settings;
     assign_request_id(worker, conn);
@@ -70,9 +85,9 @@ pub async fn run(worker: &Worker, snap: &Snapshot, conn: &mut ClientConn) -> boo
         conn.head.header(&conn.rbuf, "x-forwarded-for")
     };
     let client_ip = client_ip::resolve(conn.peer.ip(), forwarded_for, &settings.trusted_proxies);
-    let mut ctx = RequestContext::new(client_ip);
+    ctx.reset(client_ip);
     if !route.policies.is_empty() {
-        let denial = request_phases(worker, snap, conn, route, &mut ctx).await;
+        let denial = request_phases(worker, snap, conn, route, ctx).await;
         if worker.policy_state.borrow().auth.has_kid_misses() {
             worker.report_kid_misses();
         }
@@ -98,7 +113,7 @@ pub async fn run(worker: &Worker, snap: &Snapshot, conn: &mut ClientConn) -> boo
         return respond_locally(worker, conn, &LocalReply::UpstreamUnavailable, settings).await;
     };
     let base_len = snap.router.base_path_len(route_index);
-    crate::proxy::forward(worker, snap, conn, route, endpoint, base_len, &mut ctx).await
+    crate::proxy::forward(worker, snap, conn, route, endpoint, base_len, ctx).await
 }
 
 /// Most callouts one policy may ask for on one request (a loop guard).
@@ -115,13 +130,11 @@ async fn request_phases(
 ) -> Option<Denial> {
     let buf = &conn.rbuf;
     let head = &conn.head;
-    let headers: Vec<(&[u8], &[u8])> =
-        head.headers.iter().map(|h| (h.name.get(buf), h.value.get(buf))).collect();
     let view = RequestView {
         method: head.method_span.get(buf),
         path: head.path.get(buf),
         query: head.query.map(|q| q.get(buf)),
-        headers: &headers,
+        headers: HeaderList::new(buf, &head.headers),
     };
     worker.policy_state.borrow_mut().tick();
     for policy in &route.policies {

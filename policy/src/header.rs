@@ -4,6 +4,8 @@
 //! The policy only records edits in the context; core applies them while encoding the heads, so no
 //! header is copied twice.
 
+use std::borrow::Cow;
+
 use crate::context::{RequestContext, RequestView, ResponseView};
 use crate::verdict::Verdict;
 use crate::{CoreState, Policy};
@@ -106,7 +108,7 @@ impl HeaderMediation {
                 }
                 HeaderEdit::Remove { name } => {
                     set.retain(|(n, _)| n != name);
-                    remove.push(name.clone());
+                    remove.push(Cow::Owned(name.clone()));
                 }
             }
         }
@@ -144,7 +146,7 @@ mod tests {
     }
 
     fn view() -> RequestView<'static> {
-        RequestView { method: b"GET", path: b"/", query: None, headers: &[] }
+        RequestView { method: b"GET", path: b"/", query: None, headers: crate::HeaderList::EMPTY }
     }
 
     #[test]

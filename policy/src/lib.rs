@@ -25,7 +25,7 @@ mod state;
 mod verdict;
 pub mod wso2;
 
-pub use context::{HeaderEdits, KeyType, RequestContext, RequestView, ResponseView};
+pub use context::{HeaderEdits, HeaderList, KeyType, RequestContext, RequestView, ResponseView};
 pub use header::{Direction, HeaderEdit, HeaderMediation, InvalidHeaderPolicy};
 pub use rewrite::{InvalidRewrite, RequestRewrite, Rewrites};
 pub use state::CoreState;

@@ -60,6 +60,15 @@ pub struct Rewrites {
 }
 
 impl Rewrites {
+    /// Removes every rewrite, keeping the lists' capacity.
+    pub fn clear(&mut self) {
+        self.path = None;
+        self.keep_query = false;
+        self.method = None;
+        self.add_query.clear();
+        self.remove_query.clear();
+    }
+
     /// Whether nothing is to be rewritten.
     pub fn is_empty(&self) -> bool {
         self.path.is_none()
@@ -136,7 +145,7 @@ mod tests {
     use std::net::{IpAddr, Ipv4Addr};
 
     fn view() -> RequestView<'static> {
-        RequestView { method: b"GET", path: b"/", query: None, headers: &[] }
+        RequestView { method: b"GET", path: b"/", query: None, headers: crate::HeaderList::EMPTY }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! authentication caches. One per core, owned by the worker, borrowed mutably for the duration of
 //! one (synchronous) policy phase, and carried across snapshot swaps.
 
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::auth::{AuthState, AuthStateConfig};
 use crate::credentials::InvalidThrottleConfig;
@@ -16,7 +16,13 @@ pub struct CoreState {
     pub now: Instant,
     /// Authentication caches and limits.
     pub auth: AuthState,
+    /// When `now_unix` is next read from the system (see [`CoreState::tick`]).
+    next_wall_read: Instant,
 }
+
+/// How stale `now_unix` may get: token times are whole seconds, so reading the wall clock a few
+/// times a second, not per request, loses nothing and saves a clock read per request.
+const WALL_CLOCK_REFRESH: Duration = Duration::from_millis(250);
 
 impl CoreState {
     /// Fresh state with `config`'s sizes.
@@ -24,7 +30,9 @@ impl CoreState {
     /// # Errors
     /// When a throttle limit in `config` is zero.
     pub fn new(config: AuthStateConfig) -> Result<Self, InvalidThrottleConfig> {
-        let mut state = Self { now_unix: 0, now: Instant::now(), auth: AuthState::new(config)? };
+        let now = Instant::now();
+        let auth = AuthState::new(config)?;
+        let mut state = Self { now_unix: 0, now, auth, next_wall_read: now };
         state.tick();
         Ok(state)
     }
@@ -33,12 +41,16 @@ impl CoreState {
     #[inline]
     pub fn tick(&mut self) {
         self.now = Instant::now();
-        self.now_unix = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        if self.now >= self.next_wall_read {
+            self.now_unix = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            self.next_wall_read = self.now + WALL_CLOCK_REFRESH;
+        }
     }
 
     /// Sets the clocks explicitly (tests).
     pub fn set_time(&mut self, now_unix: u64, now: Instant) {
         self.now_unix = now_unix;
         self.now = now;
+        self.next_wall_read = now + WALL_CLOCK_REFRESH;
     }
 }

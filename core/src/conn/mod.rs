@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 
 use turnpike_http::h1::{RequestHead, ResponseHead};
+use turnpike_policy::RequestContext;
 
 use crate::deadline::Deadline;
 use crate::runtime::TcpStream;
@@ -38,6 +39,9 @@ pub struct ClientConn {
     pub consumed: usize,
     /// Bounds every socket operation of this connection (client and upstream side).
     pub deadline: Rc<Deadline>,
+    /// What the policies decided about the current request; one per connection, reset for
+    /// each request, so that its lists keep their capacity.
+    pub context: RequestContext,
 }
 
 impl ClientConn {
@@ -55,6 +59,7 @@ impl ClientConn {
             request_id: Vec::with_capacity(64),
             consumed: 0,
             deadline,
+            context: RequestContext::default(),
         }
     }
 

@@ -20,7 +20,7 @@ pub use body::{BodyError, BodyPump, OutFraming};
 pub use upstream::UpstreamFailure;
 
 use turnpike_http::h1::{RequestBody, ResponseBody, Version};
-use turnpike_policy::{Policy, RequestContext, ResponseView, Verdict};
+use turnpike_policy::{HeaderList, Policy, RequestContext, ResponseView, Verdict};
 
 use crate::client_ip;
 use crate::conn::io::{self, IoFailure};
@@ -182,19 +182,15 @@ pub async fn forward(
 
     // Response phases of the route's policies.
     if !route.policies.is_empty() {
-        let headers: Vec<(&[u8], &[u8])> = conn
-            .response
-            .headers
-            .iter()
-            .map(|h| (h.name.get(&up.rbuf), h.value.get(&up.rbuf)))
-            .collect();
-        let view = ResponseView { status: conn.response.status, headers: &headers };
+        let view = ResponseView {
+            status: conn.response.status,
+            headers: HeaderList::new(&up.rbuf, &conn.response.headers),
+        };
         let denial =
             route.policies.iter().find_map(|policy| match policy.on_response_head(ctx, &view) {
                 Verdict::Respond(denial) => Some(denial),
                 Verdict::Continue | Verdict::Callout(_) => None,
             });
-        drop(headers);
         if let Some(denial) = denial {
             return respond_locally(worker, conn, &LocalReply::Denied(&denial), settings).await;
         }

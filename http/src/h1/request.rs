@@ -17,6 +17,7 @@ use std::mem::MaybeUninit;
 use super::framing::{merge_content_length, TransferCodings};
 use super::head::{
     diagnose_headers, diagnose_request_line, first_line_exceeds, has_bare_lf, leading_empty_line,
+    lines_end_in_crlf,
 };
 use super::headers::{collect_connection, ConnectionFlags};
 use super::target::{check_host, parse_target};
@@ -146,7 +147,7 @@ pub fn parse_request(
         return Err(H1Error::UriTooLong);
     }
     // RFC 9112 §2.2: we do not accept a bare LF as a line terminator (strict).
-    if has_bare_lf(data.get(..n).unwrap_or(data)) {
+    if !lines_end_in_crlf(data, n, req.headers.iter().map(|h| h.name.as_bytes())) {
         return Err(H1Error::BareLf);
     }
     head.head_len = head_len;

@@ -11,7 +11,7 @@
 use std::mem::MaybeUninit;
 
 use super::framing::{merge_content_length, TransferCodings};
-use super::head::{has_bare_lf, leading_empty_line, looks_like_http_version};
+use super::head::{has_bare_lf, leading_empty_line, lines_end_in_crlf, looks_like_http_version};
 use super::headers::{collect_connection, ConnectionFlags};
 use super::{HeaderSpan, Method, Parsed, ResponseBody, Version};
 use crate::span::span_in;
@@ -115,7 +115,7 @@ pub fn parse_response(
         return Err(H1Error::HeaderSectionTooLarge);
     }
     // RFC 9112 §2.2: strict CRLF line endings.
-    if has_bare_lf(data.get(..n).unwrap_or(data)) {
+    if !lines_end_in_crlf(data, n, resp.headers.iter().map(|h| h.name.as_bytes())) {
         return Err(H1Error::InvalidResponse);
     }
     let (Some(minor), Some(status), Some(reason)) = (resp.version, resp.code, resp.reason) else {

@@ -8,6 +8,7 @@
 //! scheme is allowed, and a request with none is refused (900902) unless application security is
 //! optional for the route.
 
+use std::borrow::Cow;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -170,12 +171,13 @@ impl Authenticate {
         ctx.caller = Some(caller);
         if security.options.strip_credentials {
             match strip {
-                Strip::Authorization => {
-                    ctx.headers.request_remove.push(self.requirement.authorization_header.clone())
-                }
+                Strip::Authorization => ctx
+                    .headers
+                    .request_remove
+                    .push(header_name(&self.requirement.authorization_header)),
                 Strip::ApiKey(i) => match self.requirement.api_keys.get(i) {
                     Some(ApiKeyLocation::Header(name)) => {
-                        ctx.headers.request_remove.push(name.clone())
+                        ctx.headers.request_remove.push(header_name(name))
                     }
                     Some(ApiKeyLocation::Query(name)) => {
                         ctx.rewrites.remove_query.push(name.clone())
@@ -399,7 +401,16 @@ impl Authenticate {
 }
 
 fn header<'r>(request: &RequestView<'r>, name: &[u8]) -> Option<&'r [u8]> {
-    request.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
+    request.headers.get(name)
+}
+
+/// A credential header's name as a removal entry: the usual names borrowed, others copied.
+fn header_name(name: &str) -> Cow<'static, str> {
+    match name {
+        "authorization" => Cow::Borrowed("authorization"),
+        "apikey" => Cow::Borrowed("apikey"),
+        other => Cow::Owned(other.to_owned()),
+    }
 }
 
 fn trim(value: &[u8]) -> &[u8] {
