@@ -205,3 +205,153 @@ impl<P: Publisher> SecurityAdmin for Manager<P> {
         Ok(state.change(true, Vec::new()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    use turnpike_core::Snapshot;
+    use turnpike_policy::auth::{ConsumerKey, SubscriptionState};
+    use turnpike_policy::KeyType;
+
+    use super::*;
+    use crate::deploy::{Deployments as _, ManagerOptions};
+    use crate::security::SecurityInputs;
+
+    /// Publishes into the void; acknowledges only when `acks` says so.
+    struct Fake {
+        version: Cell<u64>,
+        acks: bool,
+    }
+
+    impl Publisher for Fake {
+        fn publish(&self, _: Snapshot) -> u64 {
+            self.version.set(self.version.get() + 1);
+            self.version.get()
+        }
+        fn wait_acknowledged(&self, _: u64, _: Duration) -> bool {
+            self.acks
+        }
+        fn acknowledged(&self) -> Vec<u64> {
+            vec![self.version.get()]
+        }
+    }
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "turnpike-security-admin-{name}-{}-{:?}",
+            std::process::id(),
+            SystemTime::now()
+        ));
+        std::fs::create_dir_all(dir.join("apis")).unwrap();
+        dir
+    }
+
+    fn app(id: &str, key: &str) -> Application {
+        Application {
+            id: id.into(),
+            name: id.into(),
+            owner: String::new(),
+            tier: "Unlimited".into(),
+            consumer_keys: vec![ConsumerKey { key: key.into(), key_type: KeyType::Production }],
+        }
+    }
+
+    fn sub(id: &str, application: &str, api: &str) -> Subscription {
+        Subscription {
+            id: id.into(),
+            application: application.into(),
+            api_name: api.into(),
+            api_version: "1".into(),
+            state: SubscriptionState::Active,
+            tier: "Unlimited".into(),
+        }
+    }
+
+    fn manager(dir: &std::path::Path, acks: bool) -> Manager<Fake> {
+        let options = ManagerOptions {
+            apis_dir: dir.join("apis"),
+            state_dir: dir.join("state"),
+            settings: Default::default(),
+            ack_timeout: Duration::from_millis(10),
+            security: SecurityInputs {
+                applications: vec![app("seed", "k-seed")],
+                subscriptions: vec![sub("", "seed", "Pets")],
+                ..Default::default()
+            },
+        };
+        let (manager, _, _) = Manager::<Fake>::open(options).unwrap();
+        manager.attach(Fake { version: Cell::new(1), acks });
+        manager
+    }
+
+    fn ids(m: &Manager<Fake>) -> Vec<(String, ItemSource)> {
+        m.subscriptions().into_iter().map(|l| (l.item.id, l.source)).collect()
+    }
+
+    #[test]
+    fn changes_are_validated_published_and_survive_a_reopen() {
+        let dir = temp_dir("reopen");
+        let m = manager(&dir, true);
+        assert_eq!(ids(&m), [("seed:Pets:1".to_owned(), ItemSource::File)]);
+
+        let change = m.put_application(app("a", "k-a")).unwrap();
+        assert_eq!((change.snapshot_version, change.created), (2, true));
+        assert!(!m.put_application(app("a", "k-a2")).unwrap().created, "replaced");
+        assert!(m.put_subscription(sub("s1", "a", "Pets")).unwrap().created);
+
+        // Refusals change nothing.
+        assert_eq!(
+            m.put_subscription(sub("s2", "nobody", "Pets")),
+            Err(SecurityError::UnknownApplication("nobody".into()))
+        );
+        let err = m.put_application(app("b", "k-a2")).unwrap_err();
+        assert_eq!(err.status(), 409, "{err}");
+        let err = m.put_subscription(sub("s3", "a", "Pets")).unwrap_err();
+        assert_eq!(err.status(), 409, "second subscription of a to Pets: {err}");
+        assert_eq!(m.delete_subscription("nope").unwrap_err().status(), 404);
+        assert_eq!(m.delete_application("nope").unwrap_err().status(), 404);
+        assert_eq!(m.snapshot_info().version, 4, "refusals published nothing");
+
+        let now = unix_now();
+        let revoked = Revocation { jti: "j1".into(), expires_at: now + 600 };
+        let expired = Revocation { jti: "j0".into(), expires_at: now - 1 };
+        m.revoke(vec![revoked.clone(), expired]).unwrap();
+        assert_eq!(m.revocations(), [revoked.clone()], "the expired one is not listed");
+        let version = m.snapshot_info().version;
+        m.revoke(vec![revoked.clone()]).unwrap();
+        assert_eq!(m.snapshot_info().version, version, "nothing new, nothing published");
+
+        let deleted = m.delete_application("seed").unwrap();
+        assert_eq!(deleted.removed_subscriptions, ["seed:Pets:1"]);
+        let applications: Vec<String> = m.applications().into_iter().map(|l| l.item.id).collect();
+        assert_eq!(applications, ["a"]);
+        drop(m);
+
+        let again = manager(&dir, true);
+        assert_eq!(ids(&again), [("s1".to_owned(), ItemSource::Admin)]);
+        let apps = again.applications();
+        assert_eq!(apps.len(), 1);
+        assert_eq!(
+            (apps[0].item.consumer_keys[0].key.as_str(), apps[0].source),
+            ("k-a2", ItemSource::Admin)
+        );
+        assert_eq!(again.revocations(), [revoked]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn an_unacknowledged_change_is_reported_and_kept() {
+        let dir = temp_dir("noack");
+        let m = manager(&dir, false);
+        let revocation = Revocation { jti: "j".into(), expires_at: unix_now() + 60 };
+        let err = m.revoke(vec![revocation.clone()]).unwrap_err();
+        assert_eq!(err.status(), 503);
+        assert!(err.to_string().contains("not every core acknowledged"), "{err}");
+        assert_eq!(m.revocations(), [revocation.clone()]);
+        assert_eq!(m.revoke(vec![revocation]).unwrap_err().status(), 503, "still waiting");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
