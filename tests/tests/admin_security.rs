@@ -126,7 +126,8 @@ fn revoked_tokens_are_refused_at_once_cached_or_not_and_after_a_restart() {
 
     let doomed_claims = km.claims("mallory");
     let doomed = km.mint(KeyAlg::ES256, doomed_claims.clone());
-    let other = km.mint(KeyAlg::RS256, km.claims("alice"));
+    let other_claims = km.claims("alice");
+    let other = km.mint(KeyAlg::RS256, other_claims.clone());
 
     // The token works, on connections spread over both cores, and again from each core's cache;
     // one connection stays open across the revocation.
@@ -179,7 +180,30 @@ fn revoked_tokens_are_refused_at_once_cached_or_not_and_after_a_restart() {
     assert_eq!(get(&mut c, "/shop/v1/items", &bearer(&other)).status, 200);
     let listed = assert_admin(&admin(admin_addr, "GET", "/revocations", ""), 200);
     assert_eq!(listed["count"], 2, "{listed}");
+
+    // The CLI: `turnpike revoke`, then `turnpike revocations list`.
+    let url = format!("http://{admin_addr}");
+    let other_exp = other_claims["exp"].as_u64().unwrap().to_string();
+    let out =
+        cli(&["revoke", "--jti", &jti(&other_claims), "--expires-at", &other_exp, "--admin", &url]);
+    assert!(out.status.success(), "{out:?}");
+    assert_denied(&get(&mut c, "/shop/v1/items", &bearer(&other)), 401, "900901");
+    let out = cli(&["revocations", "list", "--admin", &url]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && stdout.contains(&jti(&other_claims)), "{out:?}");
     settled(&b, 16);
+}
+
+/// Runs `turnpike <args>` with the loopback default admin credentials.
+fn cli(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(turnpike_tests::gateway::binary())
+        .args(args)
+        .env("TURNPIKE_ADMIN_USER", "admin")
+        .env("TURNPIKE_ADMIN_PASSWORD", "admin")
+        .env_remove("TURNPIKE_LOG")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run turnpike")
 }
 
 #[test]
