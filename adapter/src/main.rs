@@ -87,6 +87,11 @@ SECURITY
   client_secret_env, cache_ttl_s, introspect_failed_jwts, max_in_flight; [[security.api_keys]]
   application, sha256, key_type, apis; [[security.basic_users]] username, password_hash;
   realm, strip_credentials, basic_cache_ttl_s, subscriptions_file. Changes need a restart.
+  Applications, subscriptions and revoked token ids also change at run time through the admin
+  API (/api/turnpike/v1/applications, /subscriptions, /revocations; turnpike revoke); they are
+  kept in state_dir/security/. At start the subscriptions_file is read as the seed, then the
+  admin changes (upserts and deletions by id) are applied over it; revocations last until their
+  expires_at.
   A broken definition stops the gateway from starting: the error names the file and the JSON
   pointer of the offending key.
 
@@ -163,8 +168,44 @@ enum Command {
         #[command(flatten)]
         admin: cli::AdminArgs,
     },
+    /// Revoke a token id (jti) on a running gateway until the token's expiry; answers once
+    /// every core refuses the token.
+    Revoke {
+        /// The token's `jti`.
+        #[arg(long)]
+        jti: String,
+        /// When the token expires (Unix seconds, its `exp`); the revocation lasts until then.
+        #[arg(long, value_name = "UNIX_SECONDS")]
+        expires_at: u64,
+        #[command(flatten)]
+        admin: cli::AdminArgs,
+    },
+    /// Revoked token ids still in force.
+    Revocations {
+        #[command(subcommand)]
+        command: ListCommand,
+    },
+    /// Applications (subscriptions file and admin API).
+    Applications {
+        #[command(subcommand)]
+        command: ListCommand,
+    },
+    /// Subscriptions (subscriptions file and admin API).
+    Subscriptions {
+        #[command(subcommand)]
+        command: ListCommand,
+    },
     /// Read a password from stdin and print its hash for [[admin.users]] password_hash.
     HashPassword,
+}
+
+#[derive(Subcommand, Debug)]
+enum ListCommand {
+    /// List them, one per line.
+    List {
+        #[command(flatten)]
+        admin: cli::AdminArgs,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -211,7 +252,8 @@ struct RunArgs {
     /// "0.0.0.0:9843"; when that default is taken the gateway runs without the admin API].
     #[arg(long, value_name = "ADDR:PORT|off", value_parser = parse_admin_listen)]
     admin_listen: Option<AdminListen>,
-    /// State directory (admin certificate, admin-deployed APIs) [default: admin.state_dir from
+    /// State directory (admin certificate, admin-deployed APIs, applications, subscriptions and
+    /// revocations changed through the admin API) [default: admin.state_dir from
     /// the config, "./turnpike-state"].
     #[arg(long, value_name = "DIR")]
     state_dir: Option<PathBuf>,
@@ -266,6 +308,18 @@ fn main() -> ExitCode {
         Command::Apis { command: ApisCommand::List { admin } } => cli::list(&admin),
         Command::Undeploy { name, api_version, vhost, admin } => {
             cli::undeploy(&name, &api_version, vhost.as_deref(), &admin)
+        }
+        Command::Revoke { jti, expires_at, admin } => {
+            cli::security::revoke(&jti, expires_at, &admin)
+        }
+        Command::Revocations { command: ListCommand::List { admin } } => {
+            cli::security::list("revocations", &admin)
+        }
+        Command::Applications { command: ListCommand::List { admin } } => {
+            cli::security::list("applications", &admin)
+        }
+        Command::Subscriptions { command: ListCommand::List { admin } } => {
+            cli::security::list("subscriptions", &admin)
         }
         Command::HashPassword => {
             cli::read_password().map(|p| println!("{}", admin::hash_password(&p)))

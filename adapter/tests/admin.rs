@@ -440,6 +440,30 @@ fn probes_are_unauthenticated_and_apis_are_not() {
 }
 
 #[test]
+fn security_endpoints_need_credentials_and_say_when_security_is_not_managed() {
+    let (handle, _) = start(&plain_config());
+    let addr = handle.local_addr();
+    let ops = basic("ops", "secret");
+    for path in ["applications", "subscriptions", "revocations"] {
+        let path = format!("/api/turnpike/v1/{path}");
+        assert_eq!(plain(addr, &request("GET", &path, &[], b"")).status, 401, "{path}");
+        let body = br#"{"jti":"j","expires_at":1}"#;
+        let post = plain(addr, &request("POST", &path, &[], body));
+        assert_eq!(post.status, 401, "{path}");
+        // This Deployments manages no security tables.
+        let get = plain(addr, &request("GET", &path, &[("authorization", &ops)], b""));
+        assert_eq!(get.status, 501, "{path}");
+        assert_eq!(get.json()["code"], 501);
+    }
+    let put = plain(
+        addr,
+        &request("PUT", "/api/turnpike/v1/revocations", &[("authorization", &ops)], b"{}"),
+    );
+    assert_eq!(put.status, 405);
+    assert_eq!(put.header_values("allow"), ["GET, POST"]);
+}
+
+#[test]
 fn token_flow() {
     let config = AdminConfig { token_ttl: Duration::from_millis(400), ..plain_config() };
     let (handle, _) = start(&config);

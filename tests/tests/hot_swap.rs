@@ -72,6 +72,25 @@ fn directory_deploy_redeploy_undeploy() {
     assert_eq!(status(&gw, "/a/x"), 200, "the first API still serves");
 }
 
+/// Regression: a keep-alive connection used to hold the snapshot of its previous request while
+/// it idled, so its next request was served by a snapshot already replaced.
+#[test]
+fn an_idle_keep_alive_connection_serves_its_next_request_from_the_new_snapshot() {
+    let backend = Backend::echo();
+    let gw = Gateway::start(
+        config()
+            .api("a.yaml", wildcard_api("/a", &backend.url("/one")))
+            .api("b.yaml", named("B", "/b", &backend.url("/v1"))),
+    );
+    let mut kept = gw.client();
+    let get = |c: &mut Client| c.request(b"GET /b/x HTTP/1.1\r\nHost: a\r\n\r\n").status;
+    assert_eq!(get(&mut kept), 200);
+    std::fs::remove_file(gw.dir().join("apis/b.yaml")).expect("remove definition");
+    // One worker: once a new connection sees the undeploy, the core serves the new snapshot.
+    wait_status(&gw, "/b/x", 404, "undeploy");
+    assert_eq!(get(&mut kept), 404, "the idle connection's next request");
+}
+
 #[test]
 fn broken_definition_is_rejected_and_old_apis_keep_serving() {
     let backend = Backend::echo();

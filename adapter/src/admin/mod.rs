@@ -18,9 +18,13 @@
 //! - `GET|POST|DELETE /api/mgw/adapter/0.1/apis`: list, deploy (raw zip or `multipart/form-data`
 //!   part `file`; `?override=true`, `?dryRun=true`), undeploy (`?apiName=&version=&vhost=`).
 //! - `GET /api/turnpike/v1/snapshot`: what is served now.
+//! - `GET|POST|DELETE /api/turnpike/v1/applications`, `.../subscriptions` and `GET|POST
+//!   .../revocations`: the security tables that change at run time, persisted in the state
+//!   directory ([`security_routes`]).
 //! - `GET /health`, `GET /ready`: probes, unauthenticated.
 //!
 //! Modules: [`server`] (sockets, TLS, HTTP/1.1 framing), [`routes`] (paths and handlers),
+//! [`security_routes`] and [`security_body`] (the security endpoints and their bodies),
 //! [`auth`] (users and tokens), [`password`] (hash format), [`tls`] (certificate),
 //! [`multipart`].
 //!
@@ -30,6 +34,8 @@ pub mod auth;
 pub mod multipart;
 pub mod password;
 pub mod routes;
+pub mod security_body;
+pub mod security_routes;
 pub mod server;
 pub mod tls;
 

@@ -21,6 +21,7 @@ use turnpike_http::h1::Method;
 
 use super::auth::AuthFailure;
 use super::multipart;
+use super::security_routes::{self, Collection};
 use super::server::{Request, Shared};
 use crate::deploy::{Change, DeployError, DeployOutcome, DeployedApi};
 use crate::error::Warning;
@@ -105,6 +106,8 @@ enum Endpoint {
     Token,
     Apis,
     Snapshot,
+    /// Applications, subscriptions, revocations ([`security_routes`]).
+    Security(Collection),
 }
 
 impl Endpoint {
@@ -120,8 +123,10 @@ impl Endpoint {
         match path {
             "/health" => Some(Self::Health),
             "/ready" => Some(Self::Ready),
-            p if p.strip_prefix(TURNPIKE_BASE) == Some("/snapshot") => Some(Self::Snapshot),
-            _ => None,
+            p => match p.strip_prefix(TURNPIKE_BASE)? {
+                "/snapshot" => Some(Self::Snapshot),
+                rest => Collection::find(rest).map(Self::Security),
+            },
         }
     }
 
@@ -130,12 +135,13 @@ impl Endpoint {
             Self::Health | Self::Ready | Self::Snapshot => &[Method::Get],
             Self::Token => &[Method::Post],
             Self::Apis => &[Method::Get, Method::Post, Method::Delete],
+            Self::Security(collection) => collection.methods(),
         }
     }
 
     /// Probes and the token endpoint (which checks credentials itself) need no authentication.
     fn protected(self) -> bool {
-        matches!(self, Self::Apis | Self::Snapshot)
+        matches!(self, Self::Apis | Self::Snapshot | Self::Security(_))
     }
 }
 
@@ -176,6 +182,9 @@ pub fn handle(request: &Request, shared: &Shared) -> Response {
         (Endpoint::Apis, Method::Post) => deploy(request, shared, user),
         (Endpoint::Apis, _) => undeploy(request, shared, user),
         (Endpoint::Snapshot, _) => snapshot(shared),
+        (Endpoint::Security(collection), _) => {
+            security_routes::handle(collection, request, shared, user)
+        }
     }
 }
 
@@ -467,6 +476,7 @@ fn reason(status: u16) -> &'static str {
     match status {
         100 => "Continue",
         200 => "OK",
+        201 => "Created",
         400 => "Bad Request",
         401 => "Unauthorized",
         404 => "Not Found",
@@ -480,6 +490,7 @@ fn reason(status: u16) -> &'static str {
         500 => "Internal Server Error",
         501 => "Not Implemented",
         503 => "Service Unavailable",
+        504 => "Gateway Timeout",
         505 => "HTTP Version Not Supported",
         _ => "Status",
     }
@@ -495,6 +506,16 @@ mod tests {
         assert_eq!(Endpoint::find("/api/mgw/adapter/0.1/apis/"), Some(Endpoint::Apis));
         assert_eq!(Endpoint::find("/api/mgw/adapter/0.1/oauth2/token"), Some(Endpoint::Token));
         assert_eq!(Endpoint::find("/api/turnpike/v1/snapshot"), Some(Endpoint::Snapshot));
+        for (path, collection) in [
+            ("/api/turnpike/v1/applications", Collection::Applications),
+            ("/api/turnpike/v1/subscriptions/", Collection::Subscriptions),
+            ("/api/turnpike/v1/revocations", Collection::Revocations),
+        ] {
+            assert_eq!(Endpoint::find(path), Some(Endpoint::Security(collection)), "{path}");
+            assert!(Endpoint::Security(collection).protected());
+        }
+        assert_eq!(Endpoint::find("/api/turnpike/v1/tokens"), None);
+        assert_eq!(Endpoint::find("/api/turnpike/v1"), None);
         assert_eq!(Endpoint::find("/health"), Some(Endpoint::Health));
         assert_eq!(Endpoint::find("/ready"), Some(Endpoint::Ready));
         assert_eq!(Endpoint::find("/"), None);

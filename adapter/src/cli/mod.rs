@@ -1,5 +1,6 @@
 //! The client-side commands of the `turnpike` binary: `init`, `validate <path>...`, `deploy`,
-//! `apis list`, `undeploy`, `diff` and `hash-password`.
+//! `apis list`, `undeploy`, `diff`, `hash-password`, and ([`security`]) `revoke`,
+//! `revocations list`, `applications list`, `subscriptions list`.
 //!
 //! Where it sits: beside `turnpike run` in `main.rs`. `deploy`, `apis list`, `undeploy` and `diff`
 //! talk to a running gateway's admin API (`/api/mgw/adapter/0.1/...`) through [`client`];
@@ -11,6 +12,7 @@
 
 pub mod client;
 pub mod project;
+pub mod security;
 
 use std::io::Read as _;
 use std::path::PathBuf;

@@ -157,4 +157,10 @@ pub trait Deployments: Send + Sync {
 
     /// Whether the first snapshot is served by every core.
     fn ready(&self) -> bool;
+
+    /// Applications, subscriptions and revocations, when this implementation manages them
+    /// (the admin API answers 501 otherwise).
+    fn security(&self) -> Option<&dyn super::SecurityAdmin> {
+        None
+    }
 }

@@ -9,6 +9,11 @@
 //! the old snapshot serving. Nothing here runs on the request path; one `Mutex` serialises
 //! changes (the admin threads and the watcher call in concurrently).
 //!
+//! Security inputs change here too: JWKS refreshes ([`Manager::set_issuer_keys`]) and, through
+//! [`super::security_admin`], the admin API's applications, subscriptions and revocations, whose
+//! persisted state ([`AdminSecurity`], `<state_dir>/security/`) is loaded by [`Manager::open`]
+//! over the subscriptions file.
+//!
 //! Not done here: reading archives and projects ([`super::source`]), HTTP (`admin`), watching
 //! files ([`super::watch`]).
 
@@ -27,7 +32,7 @@ use super::source;
 use crate::compile::compile_secured;
 use crate::error::{CompileError, LoadError, Warning};
 use crate::openapi::ApiDefinition;
-use crate::security::SecurityInputs;
+use crate::security::{AdminSecurity, SecurityInputs};
 use turnpike_core::router::RouterError;
 
 /// How long a change waits for every core to serve the new snapshot.
@@ -119,6 +124,8 @@ pub enum OpenError {
     State { dir: PathBuf, source: std::io::Error },
     /// The directory and the persisted projects do not compile together.
     Deploy(DeployError),
+    /// The persisted applications, subscriptions or revocations are unusable.
+    Security(String),
 }
 
 impl fmt::Display for OpenError {
@@ -129,6 +136,7 @@ impl fmt::Display for OpenError {
                 write!(f, "{}: cannot use the state directory: {source}", dir.display())
             }
             Self::Deploy(err) => err.fmt(f),
+            Self::Security(why) => write!(f, "admin security state: {why}"),
         }
     }
 }
@@ -160,12 +168,14 @@ struct Served {
     routes: BTreeSet<String>,
 }
 
-struct State<P> {
-    options: ManagerOptions,
+pub(super) struct State<P> {
+    pub(super) options: ManagerOptions,
     directory: Vec<ApiDefinition>,
     admin: BTreeMap<ApiKey, AdminProject>,
     served: Served,
-    publisher: Option<P>,
+    pub(super) publisher: Option<P>,
+    /// The subscriptions-file seed, the admin overlay on it, and the revocations.
+    pub(super) security: AdminSecurity,
 }
 
 /// The deploy manager (see the module docs).
@@ -202,12 +212,28 @@ impl<P: Publisher> Manager<P> {
                 }
             }
         }
+        let mut options = options;
+        let security = AdminSecurity::open(
+            &options.state_dir,
+            std::mem::take(&mut options.security.applications),
+            std::mem::take(&mut options.security.subscriptions),
+            super::security_admin::unix_now(),
+        )
+        .map_err(OpenError::Security)?;
+        let applied = security.apply(&security.overlay).map_err(OpenError::Security)?;
+        for orphan in &applied.orphans {
+            tracing::warn!(subscription = %orphan, "subscription of a deleted application dropped");
+        }
+        options.security.applications = applied.applications;
+        options.security.subscriptions = applied.subscriptions;
+        options.security.revocations = std::sync::Arc::new(security.revoked.to_table());
         let state = State {
             options,
             directory: loaded.definitions,
             admin,
             served: Served::default(),
             publisher: None,
+            security,
         };
         let snapshot = state.compile(&state.directory, &state.admin).map_err(OpenError::Deploy)?;
         let mut served = state.describe(&snapshot);
@@ -286,12 +312,17 @@ impl<P: Publisher> Manager<P> {
         Ok(Reloaded::Published { version, warnings: Vec::new() })
     }
 
-    fn lock(&self) -> MutexGuard<'_, State<P>> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, State<P>> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
 impl<P: Publisher> State<P> {
+    /// Compiles what is deployed with the current settings and security inputs.
+    pub(super) fn compile_current(&self) -> Result<Snapshot, DeployError> {
+        self.compile(&self.directory, &self.admin)
+    }
+
     /// Compiles `directory` + `admin` with the current settings; nothing is changed.
     fn compile(
         &self,
@@ -320,6 +351,21 @@ impl<P: Publisher> State<P> {
 
     /// Publishes, waits for every core, and records what is served.
     fn publish(&mut self, snapshot: Snapshot) -> Result<u64, DeployError> {
+        let version = self.publish_unacknowledged(snapshot)?;
+        if !self.acknowledged(version) {
+            return Err(DeployError::Internal(format!(
+                "snapshot {version} published but not acknowledged by every core within {:?}",
+                self.options.ack_timeout
+            )));
+        }
+        Ok(version)
+    }
+
+    /// Publishes and records what is served, without waiting.
+    pub(super) fn publish_unacknowledged(
+        &mut self,
+        snapshot: Snapshot,
+    ) -> Result<u64, DeployError> {
         let mut served = self.describe(&snapshot);
         let Some(publisher) = &self.publisher else {
             return Err(DeployError::Internal("the gateway is not running".to_owned()));
@@ -327,13 +373,19 @@ impl<P: Publisher> State<P> {
         let version = publisher.publish(snapshot);
         served.version = version;
         self.served = served;
-        if !publisher.wait_acknowledged(version, self.options.ack_timeout) {
-            return Err(DeployError::Internal(format!(
-                "snapshot {version} published but not acknowledged by every core within {:?}",
-                self.options.ack_timeout
-            )));
-        }
         Ok(version)
+    }
+
+    /// Waits (up to the ack timeout) until every core serves `version` or newer.
+    pub(super) fn acknowledged(&self, version: u64) -> bool {
+        self.publisher
+            .as_ref()
+            .is_some_and(|p| p.wait_acknowledged(version, self.options.ack_timeout))
+    }
+
+    /// The snapshot version served now.
+    pub(super) fn served_version(&self) -> u64 {
+        self.served.version
     }
 
     fn source_of(&self, key: &ApiKey) -> (ApiSource, String) {
@@ -601,5 +653,9 @@ impl<P: Publisher> Deployments for Manager<P> {
             let acks = p.acknowledged();
             !acks.is_empty() && acks.iter().all(|v| *v >= 1)
         })
+    }
+
+    fn security(&self) -> Option<&dyn super::SecurityAdmin> {
+        Some(self)
     }
 }

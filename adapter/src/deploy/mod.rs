@@ -4,12 +4,16 @@
 //! - [`api`]: the contract (trait, outcomes, errors).
 //! - [`manager`]: the [`Manager`], owner of both sources; recompiles and publishes every change.
 //! - [`source`]: reading projects, archives and bare definition files.
+//! - [`security_api`]: the contract of the admin API's security endpoints; [`security_admin`]
+//!   implements it on the manager (applications, subscriptions, revocations).
 //! - [`reload`]: what a change of `gateway.toml` means while running.
 //! - [`watch`]: the watched API directory and `gateway.toml`, debounced.
 
 pub mod api;
 pub mod manager;
 pub mod reload;
+mod security_admin;
+pub mod security_api;
 pub mod source;
 pub mod watch;
 
@@ -18,4 +22,5 @@ pub use api::{
 };
 pub use manager::{ApiKey, Manager, ManagerOptions, OpenError, Publisher, Reloaded};
 pub use reload::{restart_required, ConfigReloader};
+pub use security_api::{ItemSource, Listed, SecurityAdmin, SecurityChange, SecurityError};
 pub use watch::{ConfigReload, WatchOptions, Watcher};

@@ -8,20 +8,31 @@
 //! [`route_policy`]. The blocking HTTP client ([`fetch`]) and the JWKS refresher ([`jwks`]) run on
 //! control threads: cores only see their results, as immutable key sets published in a snapshot,
 //! and reach the refresher only through kid-miss reports. Nothing here runs on the request path.
+//!
+//! What the admin API changes at run time — applications, subscriptions, revoked token ids — is
+//! kept by [`admin_state`]: the subscriptions file is the seed, the admin changes an
+//! [`overlay`] of upserts and deletions by id over it, and [`revoked`] the revocations; both are
+//! persisted in the state directory and applied again at start.
 
+pub mod admin_state;
 mod build;
 mod config;
 pub mod fetch;
 pub mod jwks;
+pub mod overlay;
+pub mod revoked;
 mod service;
 
 pub use fetch::{FetchError, FetchOptions, Fetched, Url};
 pub use jwks::{spawn_refresher, JwksSource, KidMissSender, Refresher, RefresherHandle};
 pub use service::{fetch_options, initial_keys, sources, KeyService};
 
+pub use admin_state::AdminSecurity;
 pub use build::{route_policy, security_table, SecurityInputs};
 pub(crate) use config::parse_security;
 pub use config::{DefaultSecurity, IntrospectionConfig, IssuerConfig, SecurityConfig};
+pub use overlay::SubscriptionOverlay;
+pub use revoked::{Revocation, RevokedTokens};
 
 /// The inputs at startup: `[security]` and the subscriptions file it names.
 ///

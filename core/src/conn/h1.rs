@@ -40,17 +40,23 @@ pub async fn serve(
     let mut conn = ClientConn::new(stream, peer, worker.deadlines.register());
     let mut first = true;
     loop {
-        let table = worker.table();
-        match wait_for_head(&worker, &mut conn, &table.settings, first).await {
+        // Timeouts of the wait come from the snapshot served when it begins ...
+        let waiting = worker.table();
+        match wait_for_head(&worker, &mut conn, &waiting.settings, first).await {
             HeadWait::Ready => {}
             HeadWait::Closed => return,
             HeadWait::Refused(reply) => {
                 bump(&worker.counters.requests);
-                send_reply_and_close(&worker, &mut conn, &reply, &table.settings).await;
+                send_reply_and_close(&worker, &mut conn, &reply, &waiting.settings).await;
                 return;
             }
         }
+        drop(waiting);
         first = false;
+        // ... but the request is served by the one current once its head is complete: a
+        // snapshot published while a keep-alive connection idled (a revocation, an undeploy)
+        // applies to the connection's next request.
+        let table = worker.table();
         let keep_alive = crate::exchange::run(&worker, &table, &mut conn).await;
         if !keep_alive || worker.shutdown.is_raised() {
             return;

@@ -148,3 +148,51 @@ impl AuthState {
         self.basic.key(CredentialKind::Basic, credential)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::AuthMethod;
+
+    fn caller(jti: &str) -> Rc<Caller> {
+        Rc::new(Caller {
+            method: AuthMethod::Jwt,
+            issuer: Some("km".into()),
+            subject: "alice".into(),
+            consumer_key: None,
+            application: None,
+            scopes: Vec::new(),
+            key_type: crate::KeyType::Production,
+            jti: Some(jti.into()),
+            expires_at: 1_000,
+            api_key: None,
+            validate_subscriptions: false,
+        })
+    }
+
+    #[test]
+    fn a_new_revocation_table_evicts_cached_verifications_of_revoked_ids_only() {
+        let mut state = AuthState::new(AuthStateConfig::default()).unwrap();
+        let mut security = Security { epoch: 1, ..Security::default() };
+        state.on_snapshot(&security);
+        state.tokens.insert(b"token-1", caller("j1"), 1_000, 0);
+        state.tokens.insert(b"token-2", caller("j2"), 1_000, 0);
+        assert_eq!(state.cached_tokens(), 2);
+
+        // Same epoch, same table: nothing is dropped.
+        state.on_snapshot(&security);
+        assert_eq!(state.cached_tokens(), 2);
+
+        // Same epoch, a new table revoking j1: only its verification goes.
+        security.revocations = Arc::new(Revocations::new([("j1".to_owned(), 2_000)]));
+        state.on_snapshot(&security);
+        assert!(state.tokens.get(b"token-1", 0).is_none());
+        assert!(state.tokens.get(b"token-2", 0).is_some());
+        assert_eq!(state.cached_tokens(), 1);
+
+        // A new epoch drops everything.
+        security.epoch = 2;
+        state.on_snapshot(&security);
+        assert_eq!(state.cached_tokens(), 0);
+    }
+}

@@ -2,8 +2,10 @@
 //! when the caller's key manager asks for subscription validation.
 //!
 //! An application owns OAuth2 consumer keys (production or sandbox); a subscription binds an
-//! application to one API (name + version) with a state and a tier. Only `ACTIVE` subscriptions
-//! (and `PROD_ONLY_BLOCKED` ones for sandbox keys) let requests through. The table is loaded by
+//! application to one API (name + version) with a state and a tier. As WSO2's key validator:
+//! `BLOCKED`, `ON_HOLD` and `REJECTED` refuse every key, `PROD_ONLY_BLOCKED` refuses production
+//! keys, and every other state (`ACTIVE` alias `UNBLOCKED`, `TIER_UPDATE_PENDING`,
+//! `DELETE_PENDING`) lets requests through. The table is loaded by
 //! the adapter from files and the admin API (`/api/turnpike/v1/applications`,
 //! `/api/turnpike/v1/subscriptions`), validated once, and read-only here.
 
@@ -14,22 +16,28 @@ use serde::{Deserialize, Serialize};
 
 use crate::KeyType;
 
-/// WSO2 subscription states.
+/// WSO2 subscription states (`APIConstants.SubscriptionStatus`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum SubscriptionState {
+    /// WSO2's `UNBLOCKED`.
+    #[serde(alias = "UNBLOCKED")]
     Active,
     Blocked,
     OnHold,
     ProdOnlyBlocked,
     Rejected,
+    /// A tier change waits for approval; the subscription keeps working meanwhile.
+    TierUpdatePending,
+    /// A removal waits for approval; the subscription keeps working meanwhile.
+    DeletePending,
 }
 
 impl SubscriptionState {
     /// Whether a caller with `key_type` may use the API under this state.
     pub fn allows(self, key_type: KeyType) -> bool {
         match self {
-            Self::Active => true,
+            Self::Active | Self::TierUpdatePending | Self::DeletePending => true,
             Self::ProdOnlyBlocked => key_type == KeyType::Sandbox,
             Self::Blocked | Self::OnHold | Self::Rejected => false,
         }
@@ -75,7 +83,8 @@ mod key_type_name {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Application {
-    /// Unique id (WSO2 application UUID).
+    /// Unique id (WSO2 application UUID; `uuid` is accepted for it).
+    #[serde(alias = "uuid")]
     pub id: String,
     pub name: String,
     #[serde(default)]
@@ -95,6 +104,10 @@ fn unlimited() -> String {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Subscription {
+    /// Unique id (WSO2 subscription UUID; `uuid` is accepted for it). Not used by the check; the
+    /// adapter gives subscriptions without one an id of their own.
+    #[serde(default, alias = "uuid", skip_serializing_if = "String::is_empty")]
+    pub id: String,
     /// The application's id.
     pub application: String,
     pub api_name: String,
@@ -274,6 +287,36 @@ mod tests {
     }
 
     #[test]
+    fn wso2_states_and_uuid_names() {
+        let parse = |text: &str| serde_json::from_str::<SubscriptionState>(text).unwrap();
+        assert_eq!(parse(r#""UNBLOCKED""#), SubscriptionState::Active);
+        for (text, production, sandbox) in [
+            (r#""ACTIVE""#, true, true),
+            (r#""TIER_UPDATE_PENDING""#, true, true),
+            (r#""DELETE_PENDING""#, true, true),
+            (r#""PROD_ONLY_BLOCKED""#, false, true),
+            (r#""BLOCKED""#, false, false),
+            (r#""ON_HOLD""#, false, false),
+            (r#""REJECTED""#, false, false),
+        ] {
+            let state = parse(text);
+            assert_eq!(state.allows(KeyType::Production), production, "{text}");
+            assert_eq!(state.allows(KeyType::Sandbox), sandbox, "{text}");
+            assert_eq!(serde_json::to_string(&state).unwrap(), text);
+        }
+        assert!(serde_json::from_str::<SubscriptionState>(r#""PAUSED""#).is_err());
+        let app: Application = serde_json::from_str(r#"{"uuid":"u1","name":"n"}"#).unwrap();
+        assert_eq!(app.id, "u1");
+        let sub: Subscription = serde_json::from_str(
+            r#"{"uuid":"s1","application":"u1","api_name":"P","api_version":"1"}"#,
+        )
+        .unwrap();
+        assert_eq!(sub.id, "s1");
+        let text = serde_json::to_string(&Subscription { id: String::new(), ..sub }).unwrap();
+        assert!(!text.contains("\"id\""), "an empty id is not written: {text}");
+    }
+
+    #[test]
     fn invalid_tables_are_refused() {
         let app = |id: &str, key: &str| Application {
             id: id.into(),
@@ -291,6 +334,7 @@ mod tests {
             Err(InvalidSubscriptions::DuplicateConsumerKey(_))
         ));
         let sub = Subscription {
+            id: String::new(),
             application: "zz".into(),
             api_name: "P".into(),
             api_version: "1".into(),
