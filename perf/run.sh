@@ -13,6 +13,12 @@
 #   TURNPIKE_BIN use this binary instead of building target/release/turnpike
 #   MAX_FOREIGN  % of machine CPU other processes may use during a run before it is repeated (default 10)
 #   KEEP=1       keep the work directory (configs, logs, raw wrk output)
+#   TOKENS       distinct RS256 tokens for the turnpike-jwt-* variants (default 2000)
+#
+# Proxies: nginx, turnpike-epoll, turnpike-uring (plain proxying), and turnpike-jwt-epoll,
+# turnpike-jwt-uring: the same API secured with OAuth2, every request carrying one of TOKENS distinct
+# RS256 JWTs in turn (wrk script), so after the warm-up every token is served from the per-core
+# verified-token cache. Example: PROXIES="nginx turnpike-epoll turnpike-jwt-epoll" perf/run.sh
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -87,11 +93,11 @@ wait_listening() { # port pid name
 }
 
 # Prints the status code of GET $ROUTE on port $1 (plain bash, no curl needed).
-status_of() {
+status_of() { # port [extra header line]
     timeout 5 bash -c '
         exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
-        printf "GET %s HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n" "$2" >&3
-        IFS=" " read -r _ code _ <&3 && echo "$code"' _ "$1" "$ROUTE" 2>/dev/null || echo "none"
+        printf "GET %s HTTP/1.1\r\nHost: bench\r\n%sConnection: close\r\n\r\n" "$2" "$3" >&3
+        IFS=" " read -r _ code _ <&3 && echo "$code"' _ "$1" "$ROUTE" "${2:+$2$'\r\n'}" 2>/dev/null || echo "none"
 }
 
 # utime+stime (ticks) of a process and its children (process lines include all threads).
@@ -227,7 +233,49 @@ pin_workers = false
 directory = "$WORK/apis"
 [log]
 level = "warn"
+[security]
+default = "none"
 TOML
+
+# The JWT variants: an RS256 key (made here), its JWKS as a static issuer key set, TOKENS tokens
+# (distinct jti and sub) valid for two hours, and a wrk script that sends them in turn.
+if [[ " $PROXIES " == *" turnpike-jwt-"* ]]; then
+    command -v openssl >/dev/null || die "openssl is needed for the JWT variants"
+    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/jwt.key" 2>/dev/null
+    b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+    n=$(openssl rsa -in "$WORK/jwt.key" -noout -modulus | cut -d= -f2 | xxd -r -p | b64url)
+    printf '{"keys":[{"kty":"RSA","kid":"bench","alg":"RS256","use":"sig","n":"%s","e":"AQAB"}]}' "$n" >"$WORK/jwks.json"
+    now=$(date +%s)
+    head=$(printf '{"alg":"RS256","typ":"JWT","kid":"bench"}' | b64url)
+    log "minting ${TOKENS:-2000} RS256 tokens"
+    for ((i = 0; i < ${TOKENS:-2000}; i++)); do
+        body=$(printf '{"iss":"https://bench.local/token","sub":"user-%d","aud":"bench","azp":"bench-app","scope":"read","jti":"bench-%d","iat":%d,"exp":%d}' \
+            "$i" "$i" "$now" $((now + 7200)) | b64url)
+        sig=$(printf '%s.%s' "$head" "$body" | openssl dgst -sha256 -sign "$WORK/jwt.key" -binary | b64url)
+        echo "$head.$body.$sig"
+    done >"$WORK/tokens.txt"
+    cat >"$WORK/tokens.lua" <<LUA
+local tokens = {}
+for line in io.lines("$WORK/tokens.txt") do tokens[#tokens + 1] = "Bearer " .. line end
+local i = 0
+request = function()
+    i = i % #tokens + 1
+    return wrk.format(nil, nil, { ["Authorization"] = tokens[i] })
+end
+LUA
+    sed 's/^default = "none"$/default = "oauth2"/' "$WORK/gateway.toml" >"$WORK/gateway-jwt.toml"
+    cat >>"$WORK/gateway-jwt.toml" <<TOML
+[[security.issuers]]
+name = "bench"
+issuer = "https://bench.local/token"
+jwks_file = "$WORK/jwks.json"
+algorithms = ["RS256"]
+TOML
+fi
+
+# Extra wrk arguments and the probe's header for a proxy variant.
+wrk_extra() { case $1 in turnpike-jwt-*) echo "-s $WORK/tokens.lua" ;; esac; }
+probe_header() { case $1 in turnpike-jwt-*) echo "Authorization: Bearer $(head -1 "$WORK/tokens.txt")" ;; esac; }
 
 start_nginx() { # name conf cpu
     taskset -c "$3" "$NGINX" -p "$WORK" -e "$WORK/$1-startup.log" -c "$2" >"$WORK/$1.out" 2>&1 &
@@ -245,7 +293,12 @@ start_proxy() { # proxy name; sets PID[name]; returns 1 if it cannot start
             --workers 1 --driver "${name#turnpike-}" >"$WORK/$name.out" 2>&1 &
         PID[$name]=$!
         port=$TURNPIKE_PORT ;;
-    *) die "unknown proxy $name (nginx, turnpike-epoll, turnpike-uring)" ;;
+    turnpike-jwt-epoll | turnpike-jwt-uring)
+        taskset -c "$PROXY_CPU" "$BIN" run --config "$WORK/gateway-jwt.toml" --listen "127.0.0.1:$TURNPIKE_PORT" \
+            --workers 1 --driver "${name#turnpike-jwt-}" >"$WORK/$name.out" 2>&1 &
+        PID[$name]=$!
+        port=$TURNPIKE_PORT ;;
+    *) die "unknown proxy $name (nginx, turnpike-epoll, turnpike-uring, turnpike-jwt-epoll, turnpike-jwt-uring)" ;;
     esac
     if ! wait_listening "$port" "${PID[$name]}"; then
         log "$name did not start; its output:"
@@ -255,7 +308,7 @@ start_proxy() { # proxy name; sets PID[name]; returns 1 if it cannot start
         return 1
     fi
     local code
-    code=$(status_of "$port")
+    code=$(status_of "$port" "$(probe_header "$name")")
     if [[ $code != 200 ]]; then
         log "$name answered $code (not 200) on $ROUTE; its output:"
         tail -n 20 "$WORK/$name.out" >&2 || true
@@ -293,12 +346,13 @@ measure() {
     start_proxy "$name" || return 1
     pid=${PID[$name]}
     # Warm up (connections, pools, caches), then measure.
-    taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d1s "http://127.0.0.1:$port$ROUTE" >/dev/null 2>&1 || true
+    # shellcheck disable=SC2046 # wrk_extra is a word list
+    taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d1s $(wrk_extra "$name") "http://127.0.0.1:$port$ROUTE" >/dev/null 2>&1 || true
     wait_quiet
     out=$WORK/wrk-$name-$round.txt
     t0=$(ticks_of "$pid"); bk0=$(ticks_of "${PID[backend]}"); b0=$(machine_busy); tot0=$(machine_total)
-    bash -c 'taskset -c "$1" wrk -t1 -c"$2" -d"$3"s --latency "$4" >"$5" 2>&1; read -r line </proc/$$/stat; echo "$line" >"$5.stat"' \
-        _ "$LOAD_CPU" "$CONNECTIONS" "$DURATION" "http://127.0.0.1:$port$ROUTE" "$out"
+    bash -c 'taskset -c "$1" wrk -t1 -c"$2" -d"$3"s --latency $6 "$4" >"$5" 2>&1; read -r line </proc/$$/stat; echo "$line" >"$5.stat"' \
+        _ "$LOAD_CPU" "$CONNECTIONS" "$DURATION" "http://127.0.0.1:$port$ROUTE" "$out" "$(wrk_extra "$name")"
     t1=$(ticks_of "$pid"); bk1=$(ticks_of "${PID[backend]}"); b1=$(machine_busy); tot1=$(machine_total)
     wrk_ticks=$(sed 's/^.*) //' "$out.stat" | awk '{print $14 + $15}') # cutime + cstime of the wrapper
     local rss requests rps p50 p99 errors
