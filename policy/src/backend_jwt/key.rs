@@ -214,6 +214,15 @@ mod tests {
             assert_eq!(key.kid(), thumbprint(&jwk).as_deref(), "kid defaults to the thumbprint");
             assert_eq!(jwk["kid"].as_str(), key.kid());
         }
+        let rsa = include_bytes!("../../tests/keys/rsa2048.pem");
+        let key = load_signing_key(rsa, None, None).unwrap();
+        assert_eq!(key.alg(), Alg::RS256, "RSA keys default to RS256");
+        assert_eq!(key.kid(), thumbprint(&key.public_jwk().unwrap()).as_deref());
+        assert_eq!(load_signing_key(rsa, Some(Alg::PS384), None).unwrap().alg(), Alg::PS384);
+        assert!(matches!(
+            load_signing_key(rsa, Some(Alg::EdDSA), None),
+            Err(InvalidBackendKey::AlgMismatch { alg: Alg::EdDSA, key: "an RSA" })
+        ));
         let (_, der) = SigningKey::generate(Alg::ES256, None).unwrap();
         assert_eq!(
             load_signing_key(&der, Some(Alg::RS256), None).unwrap_err(),
