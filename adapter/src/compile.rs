@@ -139,8 +139,7 @@ fn secured_chain(
     api: &ApiRef,
     table: &Arc<turnpike_policy::auth::Security>,
 ) -> impl Iterator<Item = BuiltinPolicy> {
-    let backend_jwt =
-        authenticate.as_ref().and_then(|_| backend_jwt_policy(api.clone(), table));
+    let backend_jwt = authenticate.as_ref().and_then(|_| backend_jwt_policy(api.clone(), table));
     authenticate.into_iter().chain(backend_jwt)
 }
 

@@ -217,7 +217,14 @@ async fn answer_jwks(
     let version =
         if conn.head.version == Version::Http10 { Version::Http10 } else { Version::Http11 };
     conn.wbuf.clear();
-    well_known::write(&mut conn.wbuf, jwks, conn.head.method, version, keep_alive, &conn.request_id);
+    well_known::write(
+        &mut conn.wbuf,
+        jwks,
+        conn.head.method,
+        version,
+        keep_alive,
+        &conn.request_id,
+    );
     conn.deadline.arm(settings.timeouts.client_io);
     let written = io::write_all(&mut conn.stream, &mut conn.wbuf, &conn.deadline).await;
     keep_alive && written.is_ok()

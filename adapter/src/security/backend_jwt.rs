@@ -116,9 +116,9 @@ pub(crate) fn parse(s: &Section<'_>) -> Result<Option<BackendJwtConfig>, ConfigE
     };
     let algorithm = match s.string("algorithm")? {
         None => None,
-        Some((p, name)) => Some(
-            Alg::parse(&name).map_err(|why| s.invalid(&p, format!("{name:?}: {why:?}")))?,
-        ),
+        Some((p, name)) => {
+            Some(Alg::parse(&name).map_err(|why| s.invalid(&p, format!("{name:?}: {why:?}")))?)
+        }
     };
     let kid = non_empty(s, "kid")?;
     let settings = BackendJwtSettings {
@@ -140,8 +140,8 @@ pub(crate) fn parse(s: &Section<'_>) -> Result<Option<BackendJwtConfig>, ConfigE
     }
     let key = match &key_file {
         Some((p, file)) => {
-            let bytes =
-                std::fs::read(file).map_err(|e| s.invalid(p, format!("cannot read {file}: {e}")))?;
+            let bytes = std::fs::read(file)
+                .map_err(|e| s.invalid(p, format!("cannot read {file}: {e}")))?;
             load_signing_key(&bytes, algorithm, kid.clone())
                 .map_err(|e| s.invalid(p, format!("{file}: {e}")))?
         }
@@ -234,7 +234,11 @@ mod tests {
     #[test]
     fn errors_name_the_key() {
         let cases = [
-            ("enabled = true\nsigning_key_file = \"/nonexistent/k.pem\"", "signing_key_file", "cannot read"),
+            (
+                "enabled = true\nsigning_key_file = \"/nonexistent/k.pem\"",
+                "signing_key_file",
+                "cannot read",
+            ),
             ("enabled = true\nalgorithm = \"RS256\"", "algorithm", "signing_key_file"),
             ("enabled = true\nalgorithm = \"HS256\"", "algorithm", "not allowed"),
             ("algorithm = \"none\"", "algorithm", "None"),

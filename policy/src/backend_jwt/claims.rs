@@ -207,8 +207,12 @@ pub(crate) mod tests {
         let caller = caller(AuthMethod::Jwt);
         let api = api();
         let subs = Subscriptions::default();
-        let inputs =
-            ClaimInputs { caller: &caller, api: &api, key_type: KeyType::Sandbox, subscriptions: &subs };
+        let inputs = ClaimInputs {
+            caller: &caller,
+            api: &api,
+            key_type: KeyType::Sandbox,
+            subscriptions: &subs,
+        };
         let (json, exp) = claims_json(&settings, &inputs, 1_000, "j-1");
         assert_eq!(exp, 1_900, "iat + ttl when the token lives longer");
         assert_eq!(
@@ -267,7 +271,10 @@ pub(crate) mod tests {
                 name: "Shopper".into(),
                 owner: "bob".into(),
                 tier: "Gold".into(),
-                consumer_keys: vec![ConsumerKey { key: "ck-1".into(), key_type: KeyType::Production }],
+                consumer_keys: vec![ConsumerKey {
+                    key: "ck-1".into(),
+                    key_type: KeyType::Production,
+                }],
             }],
             vec![Subscription {
                 application: "app-uuid".into(),

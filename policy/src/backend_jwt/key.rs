@@ -202,13 +202,15 @@ mod tests {
 
     #[test]
     fn algorithm_follows_the_key_type() {
-        for (alg, family) in
-            [(Alg::ES256, KeyFamily::EcP256), (Alg::ES384, KeyFamily::EcP384), (Alg::EdDSA, KeyFamily::Ed25519)]
-        {
+        for (alg, family) in [
+            (Alg::ES256, KeyFamily::EcP256),
+            (Alg::ES384, KeyFamily::EcP384),
+            (Alg::EdDSA, KeyFamily::Ed25519),
+        ] {
             let (_, der) = SigningKey::generate(alg, None).unwrap();
             assert_eq!(family_of(&der), Some(family));
-            let key = load_signing_key(&crate::jose::pkcs8_pem(&der).into_bytes(), None, None)
-                .unwrap();
+            let key =
+                load_signing_key(&crate::jose::pkcs8_pem(&der).into_bytes(), None, None).unwrap();
             assert_eq!(key.alg(), alg);
             let jwk = key.public_jwk().unwrap();
             assert_eq!(key.kid(), thumbprint(&jwk).as_deref(), "kid defaults to the thumbprint");
