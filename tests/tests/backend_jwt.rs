@@ -307,3 +307,35 @@ fn ephemeral_key_publishes_a_jwks_that_verifies_and_settings_apply() {
     assert_eq!(claims["apicontext"], "/shop/v1", "empty dialect: bare claim names");
     assert_eq!(claims["enduser"], "alice");
 }
+
+#[test]
+fn an_unusable_key_stops_the_gateway_naming_the_file_and_key() {
+    let km = KeyManager::start();
+    let b = Backend::echo();
+    // A missing file; an RSA key asked to sign ES256.
+    let cases = [
+        (format!("signing_key_file = \"{}\"", "/nonexistent/backend.pem"), "cannot read"),
+        (format!("signing_key_file = \"{KEY_FILE}\"\nalgorithm = \"ES256\""), "RSA key"),
+    ];
+    for (extra, words) in cases {
+        let toml = format!(
+            "[security]\n[[security.issuers]]\nname = \"km\"\nissuer = \"{}\"\njwks_url = \"{}\"\n\
+             [security.backend_jwt]\nenabled = true\n{extra}\n",
+            km.issuer(),
+            km.jwks_url()
+        );
+        let (status, stderr) = Gateway::run_to_exit(
+            apis(GatewayConfig::new().toml(&toml), &b),
+            Duration::from_secs(5),
+        );
+        let status = status.unwrap_or_else(|| panic!("gateway started; stderr:\n{stderr}"));
+        assert_eq!(status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("gateway.toml"), "names the file: {stderr}");
+        assert!(
+            stderr.contains("/security/backend_jwt/signing_key_file"),
+            "names the key: {stderr}"
+        );
+        assert!(stderr.contains(words), "{words}: {stderr}");
+    }
+    b.assert_received_nothing(Duration::from_millis(50));
+}
