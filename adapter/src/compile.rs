@@ -103,6 +103,7 @@ pub fn compile_secured(
                             ),
                             &api_ref,
                             &table,
+                            action == RouteAction::Proxy,
                         )
                         .chain(route.policies.iter().cloned())
                         .collect(),
@@ -132,14 +133,18 @@ pub fn compile_secured(
     })
 }
 
-/// A route's authentication policy, followed by the backend JWT policy when the route has one
-/// and the backend JWT is enabled.
+/// A route's authentication policy, followed by the backend JWT policy when the route has one,
+/// the backend JWT is enabled and a backend will receive it (not for mocked or blocked routes).
 fn secured_chain(
     authenticate: Option<BuiltinPolicy>,
     api: &ApiRef,
     table: &Arc<turnpike_policy::auth::Security>,
+    proxied: bool,
 ) -> impl Iterator<Item = BuiltinPolicy> {
-    let backend_jwt = authenticate.as_ref().and_then(|_| backend_jwt_policy(api.clone(), table));
+    let backend_jwt = authenticate
+        .as_ref()
+        .filter(|_| proxied)
+        .and_then(|_| backend_jwt_policy(api.clone(), table));
     authenticate.into_iter().chain(backend_jwt)
 }
 

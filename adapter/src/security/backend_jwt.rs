@@ -232,6 +232,53 @@ mod tests {
     }
 
     #[test]
+    fn secured_proxied_routes_get_the_policy_after_authentication() {
+        use turnpike_core::RouteAction;
+        use turnpike_policy::BuiltinPolicy;
+
+        let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/apis");
+        let defs = crate::load_dir(&examples).unwrap().definitions;
+        let compile = |body: &str| {
+            let config = parse_text(body).unwrap();
+            let mut inputs = super::super::SecurityInputs::default();
+            inputs.config.backend_jwt = config;
+            crate::compile_secured(&defs, turnpike_core::Settings::default(), &inputs).unwrap()
+        };
+        let is_jwt = |p: &BuiltinPolicy| matches!(p, BuiltinPolicy::BackendJwt(_));
+
+        let on = compile("enabled = true");
+        assert!(on.security.backend_jwt.is_some());
+        let (mut proxied, mut mocked) = (0, 0);
+        for route in &on.routes {
+            let authenticated =
+                matches!(route.policies.first(), Some(BuiltinPolicy::Authenticate(_)));
+            let jwt_at: Vec<usize> = route
+                .policies
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| is_jwt(p))
+                .map(|(i, _)| i)
+                .collect();
+            match (&route.action, authenticated) {
+                (RouteAction::Proxy, true) => {
+                    proxied += 1;
+                    assert_eq!(jwt_at, [1], "right after Authenticate: {route:?}");
+                }
+                (RouteAction::Mock(_), true) => {
+                    mocked += 1;
+                    assert!(jwt_at.is_empty(), "no backend, no assertion: {route:?}");
+                }
+                _ => assert!(jwt_at.is_empty(), "{route:?}"),
+            }
+        }
+        assert!(proxied > 0 && mocked > 0, "both kinds of route are covered");
+
+        let off = compile("enabled = false");
+        assert!(off.security.backend_jwt.is_none());
+        assert!(off.routes.iter().all(|r| !r.policies.iter().any(is_jwt)));
+    }
+
+    #[test]
     fn errors_name_the_key() {
         let cases = [
             (
