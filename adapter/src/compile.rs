@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use turnpike_policy::auth::ApiRef;
+use turnpike_policy::BuiltinPolicy;
 
 use turnpike_core::router::{RouteSpec, Router, RouterError};
 use turnpike_core::{
@@ -33,7 +34,7 @@ use turnpike_core::{
 
 use crate::error::CompileError;
 use crate::openapi::{ApiDefinition, Balance, EndpointSet, BLOCKED};
-use crate::security::{route_policy, security_table, SecurityInputs};
+use crate::security::{backend_jwt_policy, route_policy, security_table, SecurityInputs};
 
 /// Builds a snapshot (version 0) from definitions and settings, with the default `[security]`
 /// (no issuers: routes that require credentials refuse every request).
@@ -93,13 +94,17 @@ pub fn compile_secured(
                         methods: methods.clone(),
                         production: clusters.intern(&route.production),
                         sandbox: route.sandbox.as_ref().map(|s| clusters.intern(s)),
-                        policies: route_policy(
-                            &route.security,
-                            default_security,
-                            api_ref.clone(),
+                        policies: secured_chain(
+                            route_policy(
+                                &route.security,
+                                default_security,
+                                api_ref.clone(),
+                                &table,
+                            ),
+                            &api_ref,
                             &table,
+                            action == RouteAction::Proxy,
                         )
-                        .into_iter()
                         .chain(route.policies.iter().cloned())
                         .collect(),
                         action,
@@ -126,6 +131,21 @@ pub fn compile_secured(
         settings,
         security: table,
     })
+}
+
+/// A route's authentication policy, followed by the backend JWT policy when the route has one,
+/// the backend JWT is enabled and a backend will receive it (not for mocked or blocked routes).
+fn secured_chain(
+    authenticate: Option<BuiltinPolicy>,
+    api: &ApiRef,
+    table: &Arc<turnpike_policy::auth::Security>,
+    proxied: bool,
+) -> impl Iterator<Item = BuiltinPolicy> {
+    let backend_jwt = authenticate
+        .as_ref()
+        .filter(|_| proxied)
+        .and_then(|_| backend_jwt_policy(api.clone(), table));
+    authenticate.into_iter().chain(backend_jwt)
 }
 
 /// Stable id of an API: FNV-1a over name, version and virtual host.

@@ -92,6 +92,12 @@ SECURITY
   kept in state_dir/security/. At start the subscriptions_file is read as the seed, then the
   admin changes (upserts and deletions by id) are applied over it; revocations last until their
   expires_at.
+  [security.backend_jwt] enabled (false), header (X-JWT-Assertion), signing_key_file (PKCS#8 PEM;
+  unset: a key generated at start, so backends must fetch it), algorithm (by key type: RS256,
+  ES256, ES384, EdDSA), kid (RFC 7638 thumbprint), issuer (wso2.org/products/am), audience,
+  ttl_s (900), claim_dialect (http://wso2.org/claims): every authenticated request reaches its
+  backend with a signed JWT of the caller and API (WSO2 claims); GET /.wellknown/jwks on the
+  listener serves the public key (it takes precedence over an API on that path while enabled).
   A broken definition stops the gateway from starting: the error names the file and the JSON
   pointer of the offending key.
 

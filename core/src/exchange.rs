@@ -1,5 +1,5 @@
 //! The one function that orders what happens to a request, top to bottom:
-//! route → policy phases (authenticate, authorize, rate limit, validate, mediate: the route's
+//! (`/.wellknown/jwks` when the backend JWT is on) → route → policy phases (authenticate, authorize, rate limit, validate, mediate: the route's
 //! policy chain, in order) → upstream → response phases (in `proxy`).
 //!
 //! Every denial or error becomes a response through [`respond_locally`] and the `local_reply`
@@ -22,6 +22,7 @@ use crate::proxy::callout;
 use crate::request_id;
 use crate::router::Lookup;
 use crate::snapshot::{MockResponses, Route, RouteAction, Snapshot};
+use crate::well_known;
 use crate::worker::Worker;
 
 /// Serves the request whose head is in `conn`; returns whether the connection stays open.
@@ -43,6 +44,14 @@ async fn serve(
     bump(&worker.counters.requests);
     let settings = &snap.settings;
     assign_request_id(worker, conn);
+
+    // The backend JWT's key set, before routing: it wins over an API on the same path, but only
+    // while the backend JWT is enabled.
+    if let Some(jwt) = &snap.security.backend_jwt {
+        if conn.head.path.get(&conn.rbuf) == well_known::JWKS_PATH {
+            return answer_jwks(worker, conn, jwt.jwks(), settings).await;
+        }
+    }
 
     // Route.
     let lookup = {
@@ -200,6 +209,35 @@ async fn answer_from_examples(
         if conn.head.version == Version::Http10 { Version::Http10 } else { Version::Http11 };
     conn.wbuf.clear();
     mock::write(&mut conn.wbuf, example, conn.head.method, version, keep_alive, &conn.request_id);
+    conn.deadline.arm(settings.timeouts.client_io);
+    let written = io::write_all(&mut conn.stream, &mut conn.wbuf, &conn.deadline).await;
+    keep_alive && written.is_ok()
+}
+
+/// Answers `/.wellknown/jwks` (GET, HEAD) with the snapshot's precomputed key set.
+async fn answer_jwks(
+    worker: &Worker,
+    conn: &mut ClientConn,
+    jwks: &[u8],
+    settings: &Settings,
+) -> bool {
+    if !well_known::allowed(conn.head.method) {
+        let reply = LocalReply::MethodNotAllowed { allow: well_known::ALLOW };
+        return respond_locally(worker, conn, &reply, settings).await;
+    }
+    let keep_alive =
+        conn.head.keep_alive && conn.head.body == RequestBody::None && !worker.shutdown.is_raised();
+    let version =
+        if conn.head.version == Version::Http10 { Version::Http10 } else { Version::Http11 };
+    conn.wbuf.clear();
+    well_known::write(
+        &mut conn.wbuf,
+        jwks,
+        conn.head.method,
+        version,
+        keep_alive,
+        &conn.request_id,
+    );
     conn.deadline.arm(settings.timeouts.client_io);
     let written = io::write_all(&mut conn.stream, &mut conn.wbuf, &conn.deadline).await;
     keep_alive && written.is_ok()

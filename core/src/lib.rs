@@ -34,6 +34,7 @@ pub mod runtime;
 pub mod shutdown;
 pub mod snapshot;
 pub mod upstream;
+pub mod well_known;
 pub mod worker;
 
 pub use gateway::{start, start_with_events, GatewayHandle, ShutdownReport, StartError};

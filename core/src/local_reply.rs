@@ -102,6 +102,7 @@ impl<'a> LocalReply<'a> {
                     r(401, "900901", "Invalid Credentials", reason.as_str())
                 }
                 Denial::InvalidRequest { reason } => r(400, "400", "Bad Request", reason.as_str()),
+                Denial::Internal { reason } => r(500, "500", "Internal Server Error", reason),
                 Denial::Auth(auth) => r(
                     auth.failure.status(),
                     auth.failure.code(),

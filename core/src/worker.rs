@@ -65,7 +65,7 @@ impl Worker {
     ) -> Result<Self, InvalidThrottleConfig> {
         counters.snapshot_version.store(snapshot.version, std::sync::atomic::Ordering::Release);
         let mut policy_state = CoreState::new(AuthStateConfig::default())?;
-        policy_state.auth.on_snapshot(&snapshot.security);
+        policy_state.on_snapshot(&snapshot.security);
         Ok(Self {
             index,
             table: RefCell::new(Rc::new(snapshot)),
@@ -105,7 +105,7 @@ impl Worker {
         if version <= self.table.borrow().version {
             return;
         }
-        self.policy_state.borrow_mut().auth.on_snapshot(&snapshot.security);
+        self.policy_state.borrow_mut().on_snapshot(&snapshot.security);
         *self.table.borrow_mut() = Rc::new(snapshot);
         self.counters.snapshot_version.store(version, std::sync::atomic::Ordering::Release);
         tracing::debug!(worker = self.index, version, "snapshot installed");

@@ -15,6 +15,7 @@
 )]
 
 pub mod auth;
+pub mod backend_jwt;
 pub mod base64;
 mod context;
 pub mod credentials;
@@ -70,6 +71,9 @@ pub trait Policy {
 pub enum BuiltinPolicy {
     /// Authenticate and authorize the caller (first in a secured route's chain).
     Authenticate(auth::Authenticate),
+    /// Add the signed backend JWT (`X-JWT-Assertion`) for the authenticated caller (right after
+    /// `Authenticate`).
+    BackendJwt(backend_jwt::AddBackendJwt),
     /// Set or remove request/response headers (WSO2 `SET_HEADER` / `REMOVE_HEADER`).
     Headers(HeaderMediation),
     /// Rewrite the upstream request (WSO2 `ADD_QUERY`, `REWRITE_RESOURCE_PATH`,
@@ -86,6 +90,7 @@ impl Policy for BuiltinPolicy {
     ) -> Verdict {
         match self {
             Self::Authenticate(p) => p.on_request_head(ctx, request, state),
+            Self::BackendJwt(p) => p.on_request_head(ctx, request, state),
             Self::Headers(p) => p.on_request_head(ctx, request, state),
             Self::Rewrite(p) => p.on_request_head(ctx, request, state),
         }
@@ -99,6 +104,7 @@ impl Policy for BuiltinPolicy {
     ) -> Verdict {
         match self {
             Self::Authenticate(p) => p.on_callout_result(ctx, outcome, state),
+            Self::BackendJwt(p) => p.on_callout_result(ctx, outcome, state),
             Self::Headers(p) => p.on_callout_result(ctx, outcome, state),
             Self::Rewrite(p) => p.on_callout_result(ctx, outcome, state),
         }
@@ -107,6 +113,7 @@ impl Policy for BuiltinPolicy {
     fn on_response_head(&self, ctx: &mut RequestContext, response: &ResponseView<'_>) -> Verdict {
         match self {
             Self::Authenticate(p) => p.on_response_head(ctx, response),
+            Self::BackendJwt(p) => p.on_response_head(ctx, response),
             Self::Headers(p) => p.on_response_head(ctx, response),
             Self::Rewrite(p) => p.on_response_head(ctx, response),
         }

@@ -1,10 +1,11 @@
-//! Per-core mutable state that policies read and update: the core's cached clock readings and the
-//! authentication caches. One per core, owned by the worker, borrowed mutably for the duration of
+//! Per-core mutable state that policies read and update: the core's cached clock readings, the
+//! authentication caches and the signed backend JWTs. One per core, owned by the worker, borrowed mutably for the duration of
 //! one (synchronous) policy phase, and carried across snapshot swaps.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::auth::{AuthState, AuthStateConfig};
+use crate::auth::{AuthState, AuthStateConfig, Security};
+use crate::backend_jwt::{AssertionCache, DEFAULT_ASSERTION_CACHE_CAPACITY};
 use crate::credentials::InvalidThrottleConfig;
 
 /// See the module documentation.
@@ -16,6 +17,8 @@ pub struct CoreState {
     pub now: Instant,
     /// Authentication caches and limits.
     pub auth: AuthState,
+    /// Signed backend JWTs, reused while fresh.
+    pub assertions: AssertionCache,
     /// When `now_unix` is next read from the system (see [`CoreState::tick`]).
     next_wall_read: Instant,
 }
@@ -30,11 +33,30 @@ impl CoreState {
     /// # Errors
     /// When a throttle limit in `config` is zero.
     pub fn new(config: AuthStateConfig) -> Result<Self, InvalidThrottleConfig> {
+        let mut seed = [0u8; 8];
+        // A failing system generator leaves a zero seed: the cache still works, keyed less well.
+        let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut seed);
         let now = Instant::now();
-        let auth = AuthState::new(config)?;
-        let mut state = Self { now_unix: 0, now, auth, next_wall_read: now };
+        let mut state = Self {
+            now_unix: 0,
+            now,
+            auth: AuthState::new(config)?,
+            assertions: AssertionCache::new(
+                DEFAULT_ASSERTION_CACHE_CAPACITY,
+                u64::from_le_bytes(seed),
+            ),
+            next_wall_read: now,
+        };
         state.tick();
         Ok(state)
+    }
+
+    /// Brings the caches in line with a newly installed snapshot's security (see
+    /// [`AuthState::on_snapshot`]); cached backend JWTs belong to the previous snapshot's
+    /// generator and are dropped.
+    pub fn on_snapshot(&mut self, security: &Security) {
+        self.auth.on_snapshot(security);
+        self.assertions.clear();
     }
 
     /// Reads the clocks (once per request that runs policies).

@@ -28,6 +28,8 @@ pub enum Denial {
     InvalidRequest { reason: String },
     /// Authentication or authorization failed (WSO2 900902 / 900901 / 900908 / 900910).
     Auth(AuthDenial),
+    /// The gateway could not do what the route requires (500), e.g. sign the backend JWT.
+    Internal { reason: &'static str },
 }
 
 /// An authentication or authorization refusal: what to answer, and why (for logs only; the

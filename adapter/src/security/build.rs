@@ -1,6 +1,6 @@
 //! Builds the snapshot's [`Security`] from `[security]` and the run-time inputs (fetched JWKS,
-//! applications and subscriptions, revocations), and each route's authentication policy from
-//! what its definition declares.
+//! applications and subscriptions, revocations), each route's authentication policy from what its
+//! definition declares, and the backend JWT policy that follows it.
 //!
 //! Called by `compile` on the control thread for every snapshot; the result is shared by all of the
 //! snapshot's routes through one `Arc`.
@@ -12,6 +12,7 @@ use turnpike_policy::auth::{
     ApiRef, Application, Authenticate, IntrospectionTarget, Issuer, Revocations, Security,
     SecurityOptions, SecurityRequirement, Subscription, Subscriptions,
 };
+use turnpike_policy::backend_jwt::{AddBackendJwt, BackendJwt};
 use turnpike_policy::credentials::{ApiKeyStore, BasicAuthStore};
 use turnpike_policy::jose::{IssuerPolicy, KeySet};
 use turnpike_policy::BuiltinPolicy;
@@ -108,6 +109,10 @@ pub fn security_table(
         basic_users,
         subscriptions,
         revocations: Arc::clone(&inputs.revocations),
+        backend_jwt: config
+            .backend_jwt
+            .as_ref()
+            .map(|b| BackendJwt::new(Arc::clone(&b.key), b.settings.clone())),
         options: SecurityOptions {
             realm: config.realm.clone().unwrap_or(defaults.realm),
             strip_credentials: config.strip_credentials.unwrap_or(defaults.strip_credentials),
@@ -135,4 +140,11 @@ pub fn route_policy(
         DeclaredSecurity::Required(req) => req.clone(),
     };
     Some(BuiltinPolicy::Authenticate(Authenticate::new(requirement, api, Arc::clone(security))))
+}
+
+/// The backend JWT policy of a secured route (placed right after its authentication policy), or
+/// `None` when the backend JWT is disabled.
+pub fn backend_jwt_policy(api: ApiRef, security: &Arc<Security>) -> Option<BuiltinPolicy> {
+    security.backend_jwt.as_ref()?;
+    Some(BuiltinPolicy::BackendJwt(AddBackendJwt::new(api, Arc::clone(security))))
 }

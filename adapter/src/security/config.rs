@@ -37,6 +37,16 @@
 //! [[security.basic_users]]
 //! username = "alice"
 //! password_hash = "$argon2id$..."   # or bcrypt $2b$...
+//! [security.backend_jwt]        # X-JWT-Assertion to backends; keys in `backend_jwt.rs`
+//! enabled = false
+//! header = "X-JWT-Assertion"
+//! signing_key_file = ""         # PKCS#8 PEM; unset: generated at start (fetch /.wellknown/jwks)
+//! algorithm = ""                # by key type: RS256 (RSA), ES256, ES384, EdDSA
+//! kid = ""                      # default: RFC 7638 thumbprint
+//! issuer = "wso2.org/products/am"
+//! audience = ""
+//! ttl_s = 900
+//! claim_dialect = "http://wso2.org/claims"
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -103,6 +113,8 @@ pub struct SecurityConfig {
     pub introspection: Option<IntrospectionConfig>,
     pub api_keys: Vec<ApiKeyEntry>,
     pub basic_users: Vec<BasicUserEntry>,
+    /// `[security.backend_jwt]`, when enabled.
+    pub backend_jwt: Option<super::backend_jwt::BackendJwtConfig>,
 }
 
 const DEFAULT_ALGS: [Alg; 5] = [Alg::RS256, Alg::PS256, Alg::ES256, Alg::ES384, Alg::EdDSA];
@@ -119,6 +131,7 @@ pub(crate) fn parse_security(s: &Section<'_>) -> Result<SecurityConfig, ConfigEr
         "introspection",
         "api_keys",
         "basic_users",
+        "backend_jwt",
     ])?;
     let mut out = SecurityConfig::default();
     if let Some((p, text)) = s.string("default")? {
@@ -151,6 +164,9 @@ pub(crate) fn parse_security(s: &Section<'_>) -> Result<SecurityConfig, ConfigEr
     }
     if let Some(i) = s.section("introspection")? {
         out.introspection = Some(introspection(&i)?);
+    }
+    if let Some(b) = s.section("backend_jwt")? {
+        out.backend_jwt = super::backend_jwt::parse(&b)?;
     }
     for item in s.tables("api_keys")? {
         item.only(&["application", "sha256", "key_type", "apis"])?;

@@ -1,5 +1,5 @@
 //! The control plane's side of security: `gateway.toml [security]` (issuers, introspection, API
-//! keys, Basic users, subscriptions file, defaults), and building the snapshot's immutable
+//! keys, Basic users, subscriptions file, defaults, backend JWT), and building the snapshot's immutable
 //! [`turnpike_policy::auth::Security`] and each route's authentication policy from it plus what
 //! changes at run time (JWKS refreshes, subscriptions, revocations).
 //!
@@ -15,6 +15,7 @@
 //! persisted in the state directory and applied again at start.
 
 pub mod admin_state;
+mod backend_jwt;
 mod build;
 mod config;
 pub mod fetch;
@@ -28,7 +29,8 @@ pub use jwks::{spawn_refresher, JwksSource, KidMissSender, Refresher, RefresherH
 pub use service::{fetch_options, initial_keys, sources, KeyService};
 
 pub use admin_state::AdminSecurity;
-pub use build::{route_policy, security_table, SecurityInputs};
+pub use backend_jwt::BackendJwtConfig;
+pub use build::{backend_jwt_policy, route_policy, security_table, SecurityInputs};
 pub(crate) use config::parse_security;
 pub use config::{DefaultSecurity, IntrospectionConfig, IssuerConfig, SecurityConfig};
 pub use overlay::SubscriptionOverlay;
@@ -40,6 +42,15 @@ pub use revoked::{Revocation, RevokedTokens};
 /// When the subscriptions file cannot be read or parsed (the message names the file).
 pub fn initial_inputs(config: &SecurityConfig) -> Result<SecurityInputs, String> {
     let mut inputs = SecurityInputs { config: config.clone(), epoch: 1, ..Default::default() };
+    if let Some(jwt) = config.backend_jwt.as_ref().filter(|j| j.ephemeral()) {
+        tracing::warn!(
+            alg = %jwt.key.alg(),
+            kid = jwt.key.kid().unwrap_or("-"),
+            "[security.backend_jwt] has no signing_key_file: signing backend JWTs with a key \
+             generated at start; it changes on every restart, so backends must fetch the \
+             gateway's /.wellknown/jwks rather than pin the key"
+        );
+    }
     if let Some(file) = &config.subscriptions_file {
         let (applications, subscriptions) = config::read_subscriptions(file)?;
         inputs.applications = applications;

@@ -135,6 +135,8 @@ pub struct Security {
     /// Changes whenever anything that decides a credential's validity changes (keys, stores,
     /// issuer settings); cores drop their caches when it does.
     pub epoch: u64,
+    /// The backend JWT generator and its JWKS, when `[security.backend_jwt]` is enabled.
+    pub backend_jwt: Option<crate::backend_jwt::BackendJwt>,
 }
 
 impl Security {
