@@ -10,6 +10,7 @@
 //! and reach the refresher only through kid-miss reports. Nothing here runs on the request path.
 
 mod build;
+pub mod certificate;
 mod config;
 pub mod fetch;
 pub mod jwks;
