@@ -127,7 +127,8 @@ fn tokens_and_api_keys_minted_with_a_generated_key_pass_a_gateway_trusting_its_c
     let forged = mint("other.key.pem", &["--scope", "read"]);
     assert_error(&get(&mut c, "/shop/v1/items", &bearer(&forged)), 401, "900901");
     // Another issuer name signed by the right key: unknown issuer.
-    let stranger = token(d, &["--key", "issuer.key.pem", "--issuer", "https://else", "--scope", "read"]);
+    let stranger =
+        token(d, &["--key", "issuer.key.pem", "--issuer", "https://else", "--scope", "read"]);
     assert_error(&get(&mut c, "/shop/v1/items", &bearer(&stranger)), 401, "900901");
     // --claim overrides: an expired token is refused.
     let expired = mint("issuer.key.pem", &["--scope", "read", "--claim", "exp=1000"]);
@@ -149,7 +150,15 @@ fn tokens_and_api_keys_minted_with_a_generated_key_pass_a_gateway_trusting_its_c
     // The IP restriction is enforced: loopback is not in 192.0.2.0/24.
     let fenced = mint(
         "issuer.key.pem",
-        &["--api-key", "--application", "a", "--api", "Shop:/shop/v1:1.0", "--permitted-ip", "192.0.2.0/24"],
+        &[
+            "--api-key",
+            "--application",
+            "a",
+            "--api",
+            "Shop:/shop/v1:1.0",
+            "--permitted-ip",
+            "192.0.2.0/24",
+        ],
     );
     assert_error(&get(&mut c, "/shop/v1/keyed", &api_key(&fenced)), 403, "900908");
     // An access token is not an API key.
@@ -173,7 +182,10 @@ fn rsa_keys_public_key_pems_and_a_configured_kid() {
     let gw = start(&backend, &toml);
     let mut c = gw.client();
     for alg in ["RS256", "PS256"] {
-        let t = token(d, &["--key", rsa, "--issuer", ISSUER, "--scope", "read", "--alg", alg, "--kid", "rsa-1"]);
+        let t = token(
+            d,
+            &["--key", rsa, "--issuer", ISSUER, "--scope", "read", "--alg", alg, "--kid", "rsa-1"],
+        );
         let r = get(&mut c, "/shop/v1/items", &bearer(&t));
         assert_eq!(r.status, 200, "{alg}: {}", r.describe());
     }
@@ -223,7 +235,19 @@ fn usage_errors_exit_2_and_failures_exit_1() {
         &["--key", "k.pem", "--issuer", ISSUER, "--api-key", "--application", "a"],
         &["--key", "k.pem", "--issuer", ISSUER, "--application", "a"],
         &["--key", "k.pem", "--issuer", ISSUER, "--api-key", "--application", "a", "--api", "bad"],
-        &["--key", "k.pem", "--issuer", ISSUER, "--api-key", "--application", "a", "--api", "A:/a:1", "--scope", "x"],
+        &[
+            "--key",
+            "k.pem",
+            "--issuer",
+            ISSUER,
+            "--api-key",
+            "--application",
+            "a",
+            "--api",
+            "A:/a:1",
+            "--scope",
+            "x",
+        ],
         &["--key", "k.pem", "--issuer", ISSUER, "--ttl", "0"],
         &["--key", "k.pem", "--issuer", ISSUER, "--claim", "novalue"],
         &["--key", "k.pem", "--issuer", ISSUER, "--alg", "none"],
@@ -291,7 +315,8 @@ fn the_example_config_and_test_issuer_validate_and_serve_the_readme_calls() {
     let example = std::fs::read_to_string(root.join("examples/gateway.toml")).unwrap();
     let security = &example[example.find("[security]").unwrap()..];
     let cert = root.join("examples/keys/test-issuer.cert.pem");
-    let security = security.replace("\"examples/keys/test-issuer.cert.pem\"", &format!("{:?}", path_str(&cert)));
+    let security = security
+        .replace("\"examples/keys/test-issuer.cert.pem\"", &format!("{:?}", path_str(&cert)));
     let issuer = security
         .lines()
         .find_map(|l| l.strip_prefix("issuer = \""))
@@ -302,7 +327,8 @@ fn the_example_config_and_test_issuer_validate_and_serve_the_readme_calls() {
     let api = std::fs::read_to_string(root.join("examples/apis/orders-secured.yaml"))
         .unwrap()
         .replace("http://127.0.0.1:8081", &backend.url(""));
-    let gw = Gateway::start(GatewayConfig::new().api("orders.yaml", api).toml(&security).workers(1));
+    let gw =
+        Gateway::start(GatewayConfig::new().api("orders.yaml", api).toml(&security).workers(1));
     let mut c = gw.client();
     let key = "examples/keys/test-issuer.key.pem";
     let read = token(&root, &["--key", key, "--issuer", &issuer, "--scope", "read"]);
@@ -310,13 +336,28 @@ fn the_example_config_and_test_issuer_validate_and_serve_the_readme_calls() {
     assert_eq!(r.status, 200, "{}", r.describe());
     assert_error(&get(&mut c, "/orders/v1/orders", ""), 401, "900902");
     let r = c.request(
-        format!("POST /orders/v1/orders HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n{}\r\n", bearer(&read))
-            .as_bytes(),
+        format!(
+            "POST /orders/v1/orders HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n{}\r\n",
+            bearer(&read)
+        )
+        .as_bytes(),
     );
     assert_error(&r, 403, "900910");
+    // A denied request with a body ends its connection; the API key goes on a new one.
+    let mut c = gw.client();
     let api_key_token = token(
         &root,
-        &["--api-key", "--key", key, "--issuer", &issuer, "--application", "demo", "--api", "Orders:/orders/v1:1.0.0"],
+        &[
+            "--api-key",
+            "--key",
+            key,
+            "--issuer",
+            &issuer,
+            "--application",
+            "demo",
+            "--api",
+            "Orders:/orders/v1:1.0.0",
+        ],
     );
     let r = get(&mut c, "/orders/v1/orders/7", &api_key(&api_key_token));
     assert_eq!(r.status, 200, "{}", r.describe());

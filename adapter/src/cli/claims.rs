@@ -199,7 +199,10 @@ mod tests {
         let claims = Claims::parse(&bytes).unwrap();
         assert_eq!(claims.iss.as_deref(), Some("https://iss"));
         assert_eq!(claims.sub.as_deref(), Some("bob"));
-        assert_eq!((claims.iat, claims.exp, claims.jti.as_deref()), (Some(1_000), Some(1_060), Some("j1")));
+        assert_eq!(
+            (claims.iat, claims.exp, claims.jti.as_deref()),
+            (Some(1_000), Some(1_060), Some("j1"))
+        );
         assert_eq!(claims.all["scope"], "read write");
         assert_eq!(claims.all["aud"], "shop");
         assert_eq!((&claims.all["azp"], &claims.all["client_id"]), (&json!("app"), &json!("app")));

@@ -112,7 +112,13 @@ pub struct TokenArgs {
     #[arg(long, value_name = "NAME:CONTEXT:VERSION", value_parser = claims::parse_api, requires = "api_key")]
     api: Vec<SubscribedApi>,
     /// API key: which endpoints it calls.
-    #[arg(long, value_enum, ignore_case = true, default_value = "PRODUCTION", requires = "api_key")]
+    #[arg(
+        long,
+        value_enum,
+        ignore_case = true,
+        default_value = "PRODUCTION",
+        requires = "api_key"
+    )]
     key_type: KeyTypeArg,
     /// API key: subscription and application tier.
     #[arg(long, value_name = "TIER", default_value = "Unlimited", requires = "api_key")]
@@ -141,7 +147,9 @@ enum KeyTypeArg {
 
 fn parse_alg(text: &str) -> Result<Alg, String> {
     Alg::parse(text).map_err(|_| {
-        format!("{text:?}: expected RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384 or EdDSA")
+        format!(
+            "{text:?}: expected RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384 or EdDSA"
+        )
     })
 }
 

@@ -93,7 +93,10 @@ pub fn read_issuer_key(path: &Path, kid: Option<&str>) -> Result<VerifyingKey, C
 }
 
 /// The key of the first certificate or public key block of `pem`.
-pub fn issuer_key_from_pem(pem: &[u8], kid: Option<&str>) -> Result<VerifyingKey, CertificateError> {
+pub fn issuer_key_from_pem(
+    pem: &[u8],
+    kid: Option<&str>,
+) -> Result<VerifyingKey, CertificateError> {
     let mut labels = Vec::new();
     for block in Pem::iter_from_buffer(pem) {
         let block = match block {
@@ -104,14 +107,14 @@ pub fn issuer_key_from_pem(pem: &[u8], kid: Option<&str>) -> Result<VerifyingKey
         };
         match block.label.as_str() {
             "CERTIFICATE" => {
-                let cert = block
-                    .parse_x509()
-                    .map_err(|e| CertificateError::Certificate(e.to_string()))?;
+                let cert =
+                    block.parse_x509().map_err(|e| CertificateError::Certificate(e.to_string()))?;
                 return from_spki(cert.public_key(), kid);
             }
             "PUBLIC KEY" => {
-                let (_, spki) = SubjectPublicKeyInfo::from_der(&block.contents)
-                    .map_err(|_| CertificateError::PublicKeyInfo("not a DER SubjectPublicKeyInfo"))?;
+                let (_, spki) = SubjectPublicKeyInfo::from_der(&block.contents).map_err(|_| {
+                    CertificateError::PublicKeyInfo("not a DER SubjectPublicKeyInfo")
+                })?;
                 return from_spki(&spki, kid);
             }
             "RSA PUBLIC KEY" => return from_pkcs1(&block.contents, kid),
