@@ -284,18 +284,38 @@ fn usage_errors_exit_2_and_failures_exit_1() {
 }
 
 #[test]
-fn a_certificate_that_is_not_one_is_named_with_its_key_path() {
+fn certificate_config_errors_name_the_file_the_key_path_and_the_problem() {
     let dir = TempDir::new("token-badcert");
     let d = dir.path();
-    token(d, &["--generate-key", "k.pem"]);
+    token(d, &["--generate-key", "k.pem", "--cert", "c.pem"]);
     std::fs::create_dir_all(d.join("apis")).unwrap();
-    let config = dir.write("gateway.toml", &issuer_toml(&d.join("k.pem"), ""));
-    let out = turnpike(d, &["validate", "--config", path_str(&config), "--apis", "apis"]);
-    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    for needle in ["gateway.toml", "issuers", "certificate", "k.pem", "PRIVATE KEY"] {
-        assert!(stderr.contains(needle), "{needle} in: {stderr}");
+    let not_pem = dir.write("notes.txt", "hello\n");
+    let cases: [(String, &[&str]); 5] = [
+        (issuer_toml(&d.join("k.pem"), ""), &["/security/issuers/0/certificate", "k.pem", "PRIVATE KEY"]),
+        (issuer_toml(&not_pem, ""), &["/security/issuers/0/certificate", "notes.txt", "not PEM"]),
+        (issuer_toml(&d.join("absent.pem"), ""), &["certificate", "absent.pem", "cannot read"]),
+        (
+            issuer_toml(&d.join("c.pem"), "jwks_file = \"k.json\"\n"),
+            &["/security/issuers/0", "exactly one of jwks_url, jwks_file, secret_env or certificate"],
+        ),
+        (
+            "[security]\n[[security.issuers]]\nname = \"a\"\nissuer = \"b\"\njwks_file = \"k.json\"\nkid = \"k\"\n".to_owned(),
+            &["/security/issuers/0/kid", "kid goes with certificate"],
+        ),
+    ];
+    for (toml, needles) in cases {
+        let config = dir.write("gateway.toml", &toml);
+        let out = turnpike(d, &["validate", "--config", path_str(&config), "--apis", "apis"]);
+        assert_eq!(out.status.code(), Some(1), "{toml}\n{}", show(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        for needle in std::iter::once(&"gateway.toml").chain(needles) {
+            assert!(stderr.contains(needle), "{needle} in: {stderr}");
+        }
     }
+    // The same file set up right validates.
+    let config = dir.write("gateway.toml", &issuer_toml(&d.join("c.pem"), "kid = \"k1\"\n"));
+    let out = turnpike(d, &["validate", "--config", path_str(&config), "--apis", "apis"]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
 }
 
 fn repo_root() -> PathBuf {
