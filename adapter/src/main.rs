@@ -81,9 +81,10 @@ API DEFINITIONS
 
 SECURITY
   [security] default = \"oauth2\" (WSO2's: an API declaring no security needs a bearer token) or
-  \"none\"; [[security.issuers]] name, issuer, jwks_url | jwks_file | secret_env, algorithms,
-  audiences, clock_skew_s, consumer_key_claim, scopes_claim, validate_subscriptions,
-  jwks_refresh_s, jwks_min_refetch_s, claim_mappings; [security.introspection] url, client_id,
+  \"none\"; [[security.issuers]] name, issuer, jwks_url | jwks_file | secret_env | certificate
+  (X.509 certificate or PUBLIC KEY PEM; kid optional), algorithms, audiences, clock_skew_s,
+  consumer_key_claim, scopes_claim, validate_subscriptions, jwks_refresh_s, jwks_min_refetch_s,
+  claim_mappings; [security.introspection] url, client_id,
   client_secret_env, cache_ttl_s, introspect_failed_jwts, max_in_flight; [[security.api_keys]]
   application, sha256, key_type, apis; [[security.basic_users]] username, password_hash;
   realm, strip_credentials, basic_cache_ttl_s, subscriptions_file. Changes need a restart.
@@ -98,6 +99,7 @@ SECURITY
   ttl_s (900), claim_dialect (http://wso2.org/claims): every authenticated request reaches its
   backend with a signed JWT of the caller and API (WSO2 claims); GET /.wellknown/jwks on the
   listener serves the public key (it takes precedence over an API on that path while enabled).
+  `turnpike token` mints test credentials for a local test issuer (turnpike token --help).
   A broken definition stops the gateway from starting: the error names the file and the JSON
   pointer of the offending key.
 
@@ -203,6 +205,10 @@ enum Command {
     },
     /// Read a password from stdin and print its hash for [[admin.users]] password_hash.
     HashPassword,
+    /// Mint test credentials for a local test issuer: a signed access token (--key, --issuer),
+    /// a WSO2 API key (--api-key), a plain API key with its sha256 (--plain-api-key), or a new
+    /// issuer key with its certificate (--generate-key, --cert).
+    Token(Box<cli::token::TokenArgs>),
 }
 
 #[derive(Subcommand, Debug)]
@@ -327,6 +333,7 @@ fn main() -> ExitCode {
         Command::Subscriptions { command: ListCommand::List { admin } } => {
             cli::security::list("subscriptions", &admin)
         }
+        Command::Token(args) => cli::token::run(&args),
         Command::HashPassword => {
             cli::read_password().map(|p| println!("{}", admin::hash_password(&p)))
         }

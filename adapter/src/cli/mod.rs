@@ -1,18 +1,21 @@
 //! The client-side commands of the `turnpike` binary: `init`, `validate <path>...`, `deploy`,
-//! `apis list`, `undeploy`, `diff`, `hash-password`, and ([`security`]) `revoke`,
+//! `apis list`, `undeploy`, `diff`, `hash-password`, `token`, and ([`security`]) `revoke`,
 //! `revocations list`, `applications list`, `subscriptions list`.
 //!
 //! Where it sits: beside `turnpike run` in `main.rs`. `deploy`, `apis list`, `undeploy` and `diff`
 //! talk to a running gateway's admin API (`/api/mgw/adapter/0.1/...`) through [`client`];
-//! `init` and the packing of folders are in [`project`]. Nothing here starts a gateway.
+//! `init` and the packing of folders are in [`project`]; `token` (test credentials) in [`token`]
+//! and [`claims`]. Nothing here starts a gateway.
 //!
 //! Exit codes, decided here and in `main`: 0 done, 1 rejected (invalid project, conflict, not
 //! found), 2 usage error (clap), 3 gateway unreachable or authentication failed. Every failure is
 //! one line on stderr; credentials are never printed.
 
+pub mod claims;
 pub mod client;
 pub mod project;
 pub mod security;
+pub mod token;
 
 use std::io::Read as _;
 use std::path::PathBuf;

@@ -12,6 +12,8 @@
 //! name = "km"                   # unique, used in logs and the admin API
 //! issuer = "https://km.example/oauth2/token"   # exact `iss`
 //! jwks_url = "https://km.example/oauth2/jwks"  # or jwks_file = "km-jwks.json", or secret_env = "VAR" (HS*)
+//!                               # or certificate = "km.pem" (X.509 certificate or PUBLIC KEY PEM)
+//! kid = ""                      # with certificate: the key's kid; empty = matches any token kid
 //! algorithms = ["RS256"]        # allow-list; default RS256 PS256 ES256 ES384 EdDSA (HS* with secret_env)
 //! audiences = []                # when set, `aud` must contain one
 //! clock_skew_s = 60
@@ -29,7 +31,7 @@
 //! introspect_failed_jwts = false
 //! validate_subscriptions = false
 //! max_in_flight = 16            # per core
-//! [[security.api_keys]]         # plain API keys, stored as SHA-256 (turnpike token --api-key prints one)
+//! [[security.api_keys]]         # plain API keys, stored as SHA-256 (turnpike token --plain-api-key)
 //! application = "shop"
 //! sha256 = "<64 hex digits>"
 //! key_type = "PRODUCTION"       # or SANDBOX
@@ -198,6 +200,8 @@ fn issuer(s: &Section<'_>) -> Result<IssuerConfig, ConfigError> {
         "jwks_url",
         "jwks_file",
         "secret_env",
+        "certificate",
+        "kid",
         "algorithms",
         "audiences",
         "clock_skew_s",
@@ -213,14 +217,20 @@ fn issuer(s: &Section<'_>) -> Result<IssuerConfig, ConfigError> {
     let jwks_url = s.string("jwks_url")?.map(|(_, u)| u);
     let jwks_file = s.string("jwks_file")?;
     let secret_env = s.string("secret_env")?;
+    let certificate = s.string("certificate")?;
     let sources = usize::from(jwks_url.is_some())
         + usize::from(jwks_file.is_some())
-        + usize::from(secret_env.is_some());
+        + usize::from(secret_env.is_some())
+        + usize::from(certificate.is_some());
     if sources != 1 {
         return Err(s.invalid(
             &s.pointer,
-            "exactly one of jwks_url, jwks_file or secret_env is required".into(),
+            "exactly one of jwks_url, jwks_file, secret_env or certificate is required".into(),
         ));
+    }
+    let kid = s.string("kid")?.filter(|(_, k)| !k.is_empty());
+    if let (Some((p, _)), None) = (&kid, &certificate) {
+        return Err(s.invalid(p, "kid goes with certificate (a JWKS names its own kids)".into()));
     }
     if let Some(url) = &jwks_url {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -246,7 +256,14 @@ fn issuer(s: &Section<'_>) -> Result<IssuerConfig, ConfigError> {
                     .map_err(|e| s.invalid(p, format!("unusable secret in {var}: {e}")))?,
             )
         }
-        _ => None,
+        _ => match &certificate {
+            Some((p, file)) => Some(KeySet::from_keys([super::certificate::read_issuer_key(
+                Path::new(file),
+                kid.as_ref().map(|(_, k)| k.as_str()),
+            )
+            .map_err(|e| s.invalid(p, format!("{file}: {e}")))?])),
+            None => None,
+        },
     };
     let algorithms = match s.strings("algorithms")? {
         None if secret_env.is_some() => vec![Alg::HS256, Alg::HS384, Alg::HS512],
@@ -265,7 +282,7 @@ fn issuer(s: &Section<'_>) -> Result<IssuerConfig, ConfigError> {
                             if hmac {
                                 "secret_env (a shared secret)"
                             } else {
-                                "a public key (jwks_url or jwks_file)"
+                                "a public key (jwks_url, jwks_file or certificate)"
                             }
                         ),
                     ));

@@ -17,6 +17,7 @@
 pub mod admin_state;
 mod backend_jwt;
 mod build;
+pub mod certificate;
 mod config;
 pub mod fetch;
 pub mod jwks;

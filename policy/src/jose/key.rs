@@ -85,6 +85,38 @@ impl VerifyingKey {
         Ok(Self { kid: kid.map(str::to_owned), alg, material })
     }
 
+    /// An RSA public key from its big-endian modulus and exponent (a certificate's or a
+    /// `PUBLIC KEY` PEM's SubjectPublicKeyInfo), with the same checks as an RSA JWK.
+    pub fn from_rsa_components(n: &[u8], e: &[u8], kid: Option<&str>) -> Result<Self, KeyError> {
+        let material = rsa_from_components(n, e)?;
+        Ok(Self { kid: kid.map(str::to_owned), alg: None, material })
+    }
+
+    /// An EC public key on `family`'s curve (P-256 or P-384) from its uncompressed SEC1 point
+    /// (`0x04 || x || y`), validated as an EC JWK's.
+    pub fn from_ec_point(
+        family: KeyFamily,
+        point: &[u8],
+        kid: Option<&str>,
+    ) -> Result<Self, KeyError> {
+        let len = match family {
+            KeyFamily::EcP256 => 32,
+            KeyFamily::EcP384 => 48,
+            _ => return Err(KeyError::UnsupportedCurve(format!("{family:?}"))),
+        };
+        if point.len() != 1 + 2 * len || point.first() != Some(&0x04) {
+            return Err(KeyError::EcCoordinateLength);
+        }
+        let material = ec_from_point(family, point.to_vec())?;
+        Ok(Self { kid: kid.map(str::to_owned), alg: None, material })
+    }
+
+    /// An Ed25519 public key from its 32 bytes.
+    pub fn from_ed25519(x: &[u8], kid: Option<&str>) -> Result<Self, KeyError> {
+        let material = ed25519_from_bytes(x.to_vec())?;
+        Ok(Self { kid: kid.map(str::to_owned), alg: None, material })
+    }
+
     /// The key's `kid`, if any.
     pub fn kid(&self) -> Option<&str> {
         self.kid.as_deref()
