@@ -6,7 +6,7 @@
 use std::io;
 
 use crate::deadline::Deadline;
-use crate::runtime::{AsyncReadRent, AsyncWriteRentExt, IoBufMut, TcpStream};
+use crate::runtime::{AsyncReadRent, AsyncWriteRent, AsyncWriteRentExt, IoBufMut};
 
 /// Smallest free space a read is given; the buffer grows by this much when fuller.
 const MIN_READ_SPACE: usize = 4 * 1024;
@@ -23,8 +23,10 @@ pub enum IoFailure {
 }
 
 /// Reads more bytes, appending them to `buf`; returns how many arrived.
-pub async fn read_more(
-    stream: &mut TcpStream,
+///
+/// Generic over the stream: plain TCP, or TLS over it (client and upstream side alike).
+pub async fn read_more<S: AsyncReadRent>(
+    stream: &mut S,
     buf: &mut Vec<u8>,
     deadline: &Deadline,
 ) -> Result<usize, IoFailure> {
@@ -46,8 +48,8 @@ pub async fn read_more(
 }
 
 /// Writes all of `buf` (which keeps its contents, so a caller may resend it).
-pub async fn write_all(
-    stream: &mut TcpStream,
+pub async fn write_all<S: AsyncWriteRent>(
+    stream: &mut S,
     buf: &mut Vec<u8>,
     deadline: &Deadline,
 ) -> Result<(), IoFailure> {
