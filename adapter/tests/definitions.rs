@@ -23,15 +23,16 @@ fn examples_load_and_compile() {
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
     let names: Vec<&str> = loaded.definitions.iter().map(|d| d.name.as_str()).collect();
     // Bare files and the two apictl project folders (see tests/projects.rs for those).
-    assert_eq!(names, ["Echo", "PetstoreProject", "Petstore", "PizzaShackMock"]);
+    assert_eq!(names, ["Echo", "Orders", "PetstoreProject", "Petstore", "PizzaShackMock"]);
     let snapshot = compile(&loaded.definitions, Settings::default()).unwrap();
     assert_eq!(snapshot.version, 0);
-    assert_eq!(snapshot.apis.len(), 4);
-    // Echo 1 + PetstoreProject 4 (twice: default version) + Petstore 3 + PizzaShackMock 3.
-    assert_eq!(snapshot.routes.len(), 15);
-    // /v2 and /store-backend on 8081, the bare 8081 of Echo, /v3 and /sandbox/v3 of the project,
-    // and the empty cluster of the mocked API.
-    assert_eq!(snapshot.clusters.len(), 6);
+    assert_eq!(snapshot.apis.len(), 5);
+    // Echo 1 + Orders 3 + PetstoreProject 4 (twice: default version) + Petstore 3 +
+    // PizzaShackMock 3.
+    assert_eq!(snapshot.routes.len(), 18);
+    // /v2, /store-backend and /orders on 8081, the bare 8081 of Echo, /v3 and /sandbox/v3 of the
+    // project, and the empty cluster of the mocked API.
+    assert_eq!(snapshot.clusters.len(), 7);
 
     let mut params = Vec::new();
     let route = match snapshot.router.lookup(None, b"DELETE", b"/petstore/v1/pets/7", &mut params) {
