@@ -296,8 +296,9 @@ impl<P: Publisher> Manager<P> {
 
     /// Serves `keys` fetched from `source` (a JWKS refresh): recompiles and republishes, and
     /// cores drop their cached verifications. Keys of a source the configuration no longer has
-    /// (the issuer was removed, or its URL changed by a reload while the fetch ran) are dropped:
-    /// `Unchanged`. Before the gateway runs, the keys are only stored.
+    /// (the issuer was removed, or its URL changed by a reload while the fetch ran) are dropped,
+    /// and keys equal to those held change nothing: `Unchanged`. Before the gateway runs, the keys
+    /// are only stored.
     pub fn set_issuer_keys(
         &self,
         source: &crate::security::JwksSource,
@@ -313,6 +314,14 @@ impl<P: Publisher> Manager<P> {
         });
         if !configured {
             tracing::debug!(issuer = %source.name, url = %source.url, "keys of a source no longer configured dropped");
+            return Ok(Reloaded::Unchanged);
+        }
+        // The refresher's first fetch after start repeats the initial one: the same keys change
+        // nothing (no republish, no cache flush on the cores).
+        let same = |held: &std::sync::Arc<turnpike_policy::jose::KeySet>| {
+            format!("{held:?}") == format!("{keys:?}")
+        };
+        if security.fetched.get(&source.name).is_some_and(same) {
             return Ok(Reloaded::Unchanged);
         }
         security.fetched.insert(source.name.clone(), keys);

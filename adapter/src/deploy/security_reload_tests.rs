@@ -124,6 +124,7 @@ fn a_new_section_keeps_unchanged_keys_and_admin_state_and_bumps_the_epoch() {
     // The refresher's keys for `b` are taken; stale keys for `a` from another URL are not.
     let b = JwksSource::new("b", Url::parse("http://127.0.0.1:1/b").unwrap());
     assert!(matches!(m.set_issuer_keys(&b, keys()), Ok(Reloaded::Published { .. })));
+    assert_eq!(m.set_issuer_keys(&b, keys()), Ok(Reloaded::Unchanged), "same keys again");
     let stale = JwksSource::new("a", Url::parse("http://127.0.0.1:1/old").unwrap());
     assert_eq!(m.set_issuer_keys(&stale, keys()), Ok(Reloaded::Unchanged));
     assert_eq!(m.lock().options.security.epoch, 3);
