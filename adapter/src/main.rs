@@ -107,10 +107,12 @@ HOT DEPLOYMENT
   While running, the API directory is watched ([apis] watch, debounce_ms): a change is loaded,
   compiled with everything else and published to every core without dropping a request; a broken
   file is logged and the previous APIs keep serving. gateway.toml is watched too: limits,
-  timeouts, upstream pool, proxy and log level apply at once; listener, runtime and apis.directory
-  changes are logged as \"restart required\". The admin API ([admin], default https on
-  0.0.0.0:9843; --admin-listen ADDR|off) deploys apictl projects (turnpike deploy), persisted in
-  [admin] state_dir and loaded again at start.
+  timeouts, upstream pool, proxy, log level and [security] apply at once (new JWKS URLs are
+  fetched right after; their tokens get 401 until the keys arrive; cached verifications are
+  dropped); a broken file or section is logged and the previous one keeps serving; listener,
+  runtime and apis.directory changes are logged as \"restart required\". The admin API
+  ([admin], default https on 0.0.0.0:9843; --admin-listen ADDR|off) deploys apictl projects
+  (turnpike deploy), persisted in [admin] state_dir and loaded again at start.
 
 EXIT STATUS
   0 after a clean shutdown (SIGTERM/SIGINT) or a successful command; 1 on any error or rejected
@@ -427,7 +429,8 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
                         handle.reload(filter).map_err(|e| e.to_string())
                     })
                 }),
-            );
+            )
+            .with_jwks(keys.sources());
             Box::new(move || reloader.reload()) as deploy::ConfigReload
         });
         let options = WatchOptions {

@@ -70,8 +70,8 @@ fn refresher_rate_limits_kid_misses_and_reports_changes() {
         ..JwksSource::new("idp", url)
     };
     let (changes, changed) = mpsc::channel();
-    let on_change = move |issuer: &str, keys: Arc<KeySet>| {
-        changes.send((issuer.to_owned(), kids(&keys))).unwrap();
+    let on_change = move |source: &JwksSource, keys: Arc<KeySet>| {
+        changes.send((source.name.clone(), kids(&keys))).unwrap();
     };
     let handle = spawn_refresher(vec![source], on_change, FetchOptions::default()).unwrap();
 
@@ -119,7 +119,7 @@ fn refresher_keeps_trying_an_unreachable_key_manager() {
     let (changes, changed) = mpsc::channel();
     let handle = spawn_refresher(
         vec![JwksSource::new("idp", url)],
-        move |issuer: &str, _keys: Arc<KeySet>| changes.send(issuer.to_owned()).unwrap(),
+        move |source: &JwksSource, _keys: Arc<KeySet>| changes.send(source.name.clone()).unwrap(),
         FetchOptions::default(),
     )
     .unwrap();

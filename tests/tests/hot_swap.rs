@@ -124,8 +124,10 @@ fn changed_settings_apply_and_static_changes_are_reported() {
         resp.header("via").map(str::to_owned)
     };
     assert_eq!(via(&gw), None);
+    // `[security]` as the harness started it (APIs without security stay open): it reloads too.
     let toml =
-        "[apis]\ndebounce_ms = 30\n[proxy]\nvia = \"1.1 hot\"\n[runtime]\npin_workers = false\n";
+        "[apis]\ndebounce_ms = 30\n[proxy]\nvia = \"1.1 hot\"\n[runtime]\npin_workers = false\n\
+                [security]\ndefault = \"none\"\n";
     let path = gw.dir().join("gateway.toml");
     let tmp = gw.dir().join(".gateway.toml.tmp");
     std::fs::write(&tmp, toml).unwrap();

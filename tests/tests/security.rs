@@ -9,7 +9,7 @@ use turnpike_tests::key_manager::{unix_now, KeyAlg, KeyManager};
 use turnpike_tests::{api_yaml, Backend, Client, Gateway, GatewayConfig, Response};
 
 /// An API whose `/open` is open, `/items` needs OAuth2, `/admin` needs scope `admin`,
-/// `/keyed` takes API keys or Basic.
+/// `/keyed` takes API keys or Basic, `/reports` an API key or a token with scope `admin`.
 fn secured_api(backend: &Backend) -> String {
     let paths = [
         "  /open:",
@@ -26,6 +26,10 @@ fn secured_api(backend: &Backend) -> String {
         "  /keyed:",
         "    get:",
         "      security: [{key: []}, {basic: []}]",
+        "      responses: {\"200\": {description: ok}}",
+        "  /reports:",
+        "    get:",
+        "      security: [{default: [admin]}, {key: []}]",
         "      responses: {\"200\": {description: ok}}",
         "",
     ]
@@ -265,6 +269,11 @@ fn api_keys_and_basic_users() {
     let r = get(&mut c, "/shop/v1/keyed", &format!("X-Api-Key: {access}\r\n"));
     assert_denied(&r, 401, "900901");
     assert_denied(&get(&mut c, "/shop/v1/keyed", ""), 401, "900902");
+    // Scopes are not checked for API keys (as WSO2's API-key authenticators): the key passes a
+    // resource whose OAuth2 alternative needs `admin`, a token without `admin` does not.
+    let r = get(&mut c, "/shop/v1/reports", &format!("X-Api-Key: {key}\r\n"));
+    assert_eq!(r.status, 200, "{}", r.describe());
+    assert_denied(&get(&mut c, "/shop/v1/reports", &bearer(&access)), 403, "900910");
 
     // Basic: right and wrong passwords, challenge on failure.
     let basic = |user: &str, pass: &str| {
@@ -279,6 +288,7 @@ fn api_keys_and_basic_users() {
     assert_denied(&r, 401, "900901");
     // A Bearer token on a route that accepts only API keys and Basic is not a credential it takes.
     assert_denied(&get(&mut c, "/shop/v1/keyed", &bearer("x.y.z")), 401, "900902");
-    // API key, the bearer token on /items, Basic: nothing else reached the backend.
-    settled(&b, 3);
+    // API keys on /keyed and /reports, the bearer token on /items, Basic: nothing else reached
+    // the backend.
+    settled(&b, 4);
 }

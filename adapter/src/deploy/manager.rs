@@ -9,7 +9,8 @@
 //! the old snapshot serving. Nothing here runs on the request path; one `Mutex` serialises
 //! changes (the admin threads and the watcher call in concurrently).
 //!
-//! Security inputs change here too: JWKS refreshes ([`Manager::set_issuer_keys`]) and, through
+//! Security inputs change here too: JWKS refreshes ([`Manager::set_issuer_keys`]), reloads of
+//! `[security]` (in [`super::security_reload`]) and, through
 //! [`super::security_admin`], the admin API's applications, subscriptions and revocations, whose
 //! persisted state ([`AdminSecurity`], `<state_dir>/security/`) is loaded by [`Manager::open`]
 //! over the subscriptions file.
@@ -293,16 +294,37 @@ impl<P: Publisher> Manager<P> {
         }
     }
 
-    /// Serves `keys` for issuer `issuer` (a JWKS refresh): recompiles and republishes, and cores
-    /// drop their cached verifications. Before the gateway runs, the keys are only stored.
+    /// Serves `keys` fetched from `source` (a JWKS refresh): recompiles and republishes, and
+    /// cores drop their cached verifications. Keys of a source the configuration no longer has
+    /// (the issuer was removed, or its URL changed by a reload while the fetch ran) are dropped,
+    /// and keys equal to those held change nothing: `Unchanged`. Before the gateway runs, the keys
+    /// are only stored.
     pub fn set_issuer_keys(
         &self,
-        issuer: &str,
+        source: &crate::security::JwksSource,
         keys: std::sync::Arc<turnpike_policy::jose::KeySet>,
     ) -> Result<Reloaded, DeployError> {
         let mut state = self.lock();
         let security = &mut state.options.security;
-        security.fetched.insert(issuer.to_owned(), keys);
+        let configured = security.config.issuers.iter().any(|i| {
+            i.name == source.name
+                && i.jwks_url
+                    .as_deref()
+                    .is_some_and(|u| crate::security::Url::parse(u).is_ok_and(|u| u == source.url))
+        });
+        if !configured {
+            tracing::debug!(issuer = %source.name, url = %source.url, "keys of a source no longer configured dropped");
+            return Ok(Reloaded::Unchanged);
+        }
+        // The refresher's first fetch after start repeats the initial one: the same keys change
+        // nothing (no republish, no cache flush on the cores).
+        let same = |held: &std::sync::Arc<turnpike_policy::jose::KeySet>| {
+            format!("{held:?}") == format!("{keys:?}")
+        };
+        if security.fetched.get(&source.name).is_some_and(same) {
+            return Ok(Reloaded::Unchanged);
+        }
+        security.fetched.insert(source.name.clone(), keys);
         security.epoch += 1;
         if state.publisher.is_none() {
             return Ok(Reloaded::Unchanged);
@@ -350,7 +372,7 @@ impl<P: Publisher> State<P> {
     }
 
     /// Publishes, waits for every core, and records what is served.
-    fn publish(&mut self, snapshot: Snapshot) -> Result<u64, DeployError> {
+    pub(super) fn publish(&mut self, snapshot: Snapshot) -> Result<u64, DeployError> {
         let version = self.publish_unacknowledged(snapshot)?;
         if !self.acknowledged(version) {
             return Err(DeployError::Internal(format!(

@@ -6,7 +6,8 @@
 //! - [`source`]: reading projects, archives and bare definition files.
 //! - [`security_api`]: the contract of the admin API's security endpoints; [`security_admin`]
 //!   implements it on the manager (applications, subscriptions, revocations).
-//! - [`reload`]: what a change of `gateway.toml` means while running.
+//! - [`reload`]: what a change of `gateway.toml` means while running; [`security_reload`] applies
+//!   its settings and `[security]` to the manager.
 //! - [`watch`]: the watched API directory and `gateway.toml`, debounced.
 
 pub mod api;
@@ -14,6 +15,7 @@ pub mod manager;
 pub mod reload;
 mod security_admin;
 pub mod security_api;
+pub mod security_reload;
 pub mod source;
 pub mod watch;
 

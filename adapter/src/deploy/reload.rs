@@ -2,17 +2,23 @@
 //!
 //! Where it sits: called by [`super::watch`] when the file went quiet. The file is read again and
 //! the same command-line overrides applied; reloadable parts (limits, timeouts, upstream pool,
-//! trusted proxies, `Via`, max request body) go to [`Manager::set_settings`], which recompiles
-//! and publishes; a new log level is applied through a callback. Parts fixed at start (listener
+//! trusted proxies, `Via`, max request body) and a changed `[security]` go to
+//! [`Manager::reconfigure`], which recompiles and publishes them together (see
+//! [`super::security_reload`]); the JWKS refresher is then handed the new list of remote key
+//! sets, and fetches new ones at once. A new log level is applied through a callback. Parts fixed
+//! at start (listener
 //! address and backlog, workers, driver, pinning, io_uring entries, API directory) are not
 //! changed: each is logged as `restart required for <key>`, never ignored silently. An invalid
-//! file is logged and the previous settings stay.
+//! file, or a `[security]` that does not build, is logged with the file, key and problem, and
+//! the previous settings and security stay, whole.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::config::{self, GatewayConfig, Overrides};
+use crate::security::SourcesSender;
 
+use super::api::DeployError;
 use super::manager::{Manager, Publisher, Reloaded};
 
 /// Applies a new log filter (tracing `EnvFilter` syntax).
@@ -25,6 +31,8 @@ pub struct ConfigReloader<P: Publisher> {
     current: GatewayConfig,
     manager: Arc<Manager<P>>,
     set_log_level: Option<SetLogLevel>,
+    /// Where the new list of remote key sets goes after a reload of `[security]`.
+    jwks: Option<SourcesSender>,
 }
 
 impl<P: Publisher> std::fmt::Debug for ConfigReloader<P> {
@@ -58,11 +66,6 @@ pub fn restart_required(old: &GatewayConfig, new: &GatewayConfig) -> Vec<&'stati
     if old.apis_dir != new.apis_dir {
         keys.push("apis.directory");
     }
-    // Issuers, stores and defaults are compiled at start (hot reload of [security] is not built
-    // yet); comparing the parsed values catches any edit.
-    if format!("{:?}", old.security) != format!("{:?}", new.security) {
-        keys.push("security");
-    }
     keys
 }
 
@@ -75,19 +78,43 @@ impl<P: Publisher> ConfigReloader<P> {
         manager: Arc<Manager<P>>,
         set_log_level: Option<SetLogLevel>,
     ) -> Self {
-        ConfigReloader { file, overrides, current, manager, set_log_level }
+        ConfigReloader { file, overrides, current, manager, set_log_level, jwks: None }
+    }
+
+    /// Hands later `[security]` changes' remote key sets to the JWKS refresher.
+    #[must_use]
+    pub fn with_jwks(mut self, jwks: Option<SourcesSender>) -> Self {
+        self.jwks = jwks;
+        self
+    }
+
+    /// Logs a refused change; the previous configuration keeps serving.
+    fn reject(&self, why: &dyn std::fmt::Display) {
+        tracing::error!(
+            file = %self.file.display(),
+            "configuration change rejected, previous settings kept: {why}"
+        );
     }
 
     /// Reads the file again and applies it (see the module docs).
     pub fn reload(&mut self) {
         let mut new = match config::load(Some(&self.file)) {
             Ok(c) => c,
-            Err(err) => {
-                tracing::error!("configuration change rejected, previous settings kept: {err}");
-                return;
-            }
+            Err(err) => return self.reject(&err),
         };
         new.apply(&self.overrides);
+        // Comparing the parsed values catches any edit (a generated backend-JWT key is left out
+        // of `Debug`, so two parses of one file compare equal).
+        let security_changed =
+            format!("{:?}", self.current.security) != format!("{:?}", new.security);
+        let sources = if security_changed {
+            match crate::security::sources(&new.security) {
+                Ok(sources) => Some(sources),
+                Err(why) => return self.reject(&format!("{}: {why}", self.file.display())),
+            }
+        } else {
+            None
+        };
         for key in restart_required(&self.current, &new) {
             tracing::warn!(
                 file = %self.file.display(),
@@ -102,18 +129,35 @@ impl<P: Publisher> ConfigReloader<P> {
                 }
             }
         }
-        match self.manager.set_settings(new.settings.clone()) {
+        let security = security_changed.then(|| new.security.clone());
+        match self.manager.reconfigure(new.settings.clone(), security) {
             Ok(Reloaded::Unchanged) => {}
             Ok(Reloaded::Published { version, .. }) => {
-                tracing::info!(version, "configuration reloaded; snapshot published");
+                tracing::info!(
+                    version,
+                    security = security_changed,
+                    "configuration reloaded; snapshot published"
+                );
             }
-            Err(err) => {
-                tracing::error!("configuration change rejected, previous settings kept: {err}");
-                return;
+            Err(mut err) => {
+                if let DeployError::Invalid { file, .. } = &mut err {
+                    if file == "gateway.toml" {
+                        *file = self.file.display().to_string();
+                    }
+                }
+                return self.reject(&err);
+            }
+        }
+        if let (Some(sources), Some(jwks)) = (sources, &self.jwks) {
+            if !jwks.send(sources) {
+                tracing::error!("the JWKS refresher is gone: keys of new issuers are not fetched");
             }
         }
         // Static parts keep their running values; only what was applied is remembered.
         self.current.settings = new.settings;
         self.current.log_level = new.log_level;
+        if security_changed {
+            self.current.security = new.security;
+        }
     }
 }

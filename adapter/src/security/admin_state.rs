@@ -77,6 +77,20 @@ impl AdminSecurity {
         Ok(Self { revoked, ..state })
     }
 
+    /// The same admin state (overlay, revocations, directory) over another seed: a reload of
+    /// `[security]` that changed the subscriptions file keeps the admin changes on top.
+    pub fn with_seed(
+        &self,
+        seed_applications: Vec<Application>,
+        seed_subscriptions: Vec<Subscription>,
+    ) -> Self {
+        Self {
+            seed_applications,
+            seed_subscriptions: seed_subscriptions.into_iter().map(with_id).collect(),
+            ..self.clone()
+        }
+    }
+
     /// The applications and subscriptions `overlay` makes of the seed.
     ///
     /// # Errors

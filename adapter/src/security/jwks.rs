@@ -5,7 +5,10 @@
 //! Where it sits: control plane. [`spawn_refresher`] runs one std thread that fetches every
 //! [`JwksSource`] at start ([`super::fetch::get`]), then sleeps until the next refresh is due or
 //! a core reports a `kid` miss through [`KidMissSender`]; every new key set goes to the
-//! `on_change` callback, which publishes it to the cores (not this module's business). The
+//! `on_change` callback, which publishes it to the cores (not this module's business). A reload
+//! of `[security]` replaces the list of sources through [`SourcesSender`]
+//! ([`Refresher::set_sources`]): unchanged sources keep their keys and timing, new ones (or ones
+//! whose URL changed) are fetched at once, removed ones are forgotten. The
 //! decisions live in [`Refresher`], a plain state machine driven with explicit instants, so it
 //! is tested without threads or clocks.
 //!
@@ -149,6 +152,37 @@ impl Refresher {
         Refresher { issuers, start: now }
     }
 
+    /// Replaces the sources (a reload of `[security]`). An issuer whose name and URL are
+    /// unchanged keeps its keys, failures and timing (its periods are updated); a new issuer, or
+    /// one whose URL changed, starts over: never fetched, so due at once; an issuer not in
+    /// `sources` is dropped. Returns the names of the issuers that start over.
+    pub fn set_sources(&mut self, sources: impl IntoIterator<Item = JwksSource>) -> Vec<String> {
+        let mut old = std::mem::take(&mut self.issuers);
+        let mut fresh = Vec::new();
+        for source in sources {
+            let name = source.name.clone();
+            let issuer = match old.remove(&name) {
+                Some(mut kept) if kept.source.url == source.url => {
+                    kept.source = source;
+                    kept
+                }
+                _ => {
+                    fresh.push(name.clone());
+                    Issuer {
+                        source,
+                        last_attempt: None,
+                        last_success: None,
+                        failures: 0,
+                        miss_pending: false,
+                        current: None,
+                    }
+                }
+            };
+            self.issuers.insert(name, issuer);
+        }
+        fresh
+    }
+
     /// The source of `issuer`.
     pub fn source(&self, issuer: &str) -> Option<&JwksSource> {
         self.issuers.get(issuer).map(|i| &i.source)
@@ -272,6 +306,8 @@ impl Refresher {
 #[derive(Debug)]
 enum Command {
     KidMiss(String),
+    /// A reload of `[security]`: the new list ([`Refresher::set_sources`]).
+    Sources(Vec<JwksSource>),
     Stop,
 }
 
@@ -292,6 +328,19 @@ impl KidMissSender {
     }
 }
 
+/// Hands the refresher thread a new list of sources (a reload of `[security]`); cheap to clone.
+#[derive(Debug, Clone)]
+pub struct SourcesSender(SyncSender<Command>);
+
+impl SourcesSender {
+    /// Replaces the refresher's sources (see [`Refresher::set_sources`]). Blocks only while the
+    /// command queue is full (the thread is in a fetch, bounded by its timeout). `false` when the
+    /// refresher is stopped.
+    pub fn send(&self, sources: Vec<JwksSource>) -> bool {
+        self.0.send(Command::Sources(sources)).is_ok()
+    }
+}
+
 /// The running refresher thread. Dropping the handle stops it too.
 #[derive(Debug)]
 pub struct RefresherHandle {
@@ -301,6 +350,11 @@ pub struct RefresherHandle {
 }
 
 impl RefresherHandle {
+    /// Where a reload sends the new list of sources.
+    pub fn sources(&self) -> SourcesSender {
+        SourcesSender(self.kid_miss.0.clone())
+    }
+
     /// Stops the thread and waits for it: at once when it is idle, after the fetch in progress
     /// otherwise (bounded by [`FetchOptions::timeout`]).
     pub fn stop(mut self) {
@@ -325,11 +379,13 @@ impl Drop for RefresherHandle {
 }
 
 /// Starts the refresher thread (`turnpike-jwks`): fetches every source at once, then keeps them
-/// fresh (see the module docs), calling `on_change(issuer, keys)` with each new key set,
-/// the first one of each issuer included, from that thread.
+/// fresh (see the module docs), calling `on_change(source, keys)` with each new key set,
+/// the first one of each issuer included, from that thread. `source` names the issuer and the
+/// URL the keys came from, so that keys fetched just before a reload changed the URL can be
+/// told apart.
 pub fn spawn_refresher(
     sources: Vec<JwksSource>,
-    on_change: impl Fn(&str, Arc<KeySet>) + Send + 'static,
+    on_change: impl Fn(&JwksSource, Arc<KeySet>) + Send + 'static,
     fetch_options: FetchOptions,
 ) -> io::Result<RefresherHandle> {
     let (tx, rx) = mpsc::sync_channel(KID_MISS_QUEUE);
@@ -357,7 +413,7 @@ enum Flow {
     Stop,
 }
 
-impl<F: Fn(&str, Arc<KeySet>)> Worker<F> {
+impl<F: Fn(&JwksSource, Arc<KeySet>)> Worker<F> {
     fn run(mut self) {
         loop {
             for issuer in self.refresher.due(Instant::now()) {
@@ -400,15 +456,21 @@ impl<F: Fn(&str, Arc<KeySet>)> Worker<F> {
                 }
                 Flow::Continue
             }
+            Command::Sources(sources) => {
+                let names: Vec<String> = sources.iter().map(|s| s.name.clone()).collect();
+                let fresh = self.refresher.set_sources(sources);
+                tracing::info!(?names, ?fresh, "JWKS sources changed");
+                Flow::Continue
+            }
             Command::Stop => Flow::Stop,
         }
     }
 
     fn fetch(&mut self, issuer: &str) {
-        let Some(source) = self.refresher.source(issuer) else { return };
+        let Some(source) = self.refresher.source(issuer).cloned() else { return };
         let result = fetch::get(&source.url, &self.options).map(|fetched| fetched.body);
         if let Some(keys) = self.refresher.on_fetched(issuer, result, Instant::now()) {
-            (self.on_change)(issuer, keys);
+            (self.on_change)(&source, keys);
         }
     }
 }

@@ -192,3 +192,28 @@ fn an_empty_set_is_a_change() {
     assert!(empty.is_empty());
     assert_eq!(r.failures("a"), 0);
 }
+
+#[test]
+fn new_sources_keep_unchanged_issuers_and_start_over_for_the_rest() {
+    let t0 = Instant::now();
+    let mut r = loaded(t0);
+    let moved =
+        JwksSource { url: Url::parse("https://b.example/new-jwks").unwrap(), ..source("b") };
+    let slower = JwksSource { refresh: REFRESH * 2, ..source("a") };
+    let fresh = r.set_sources([slower, moved, source("c")]);
+    assert_eq!(fresh, ["b", "c"], "a changed URL and a new issuer start over");
+    assert_eq!(r.issuers().collect::<Vec<_>>(), ["a", "b", "c"]);
+    // `a` keeps its keys and last fetch, under its new period.
+    assert_eq!(kids(&r.keys("a").unwrap()), ["a1"]);
+    assert_eq!(r.last_success("a"), Some(t0));
+    assert!(!r.due(t0 + REFRESH).contains(&"a".to_owned()));
+    // `b` (new URL) and `c` are due at once and have no keys yet.
+    assert!(r.keys("b").is_none() && r.keys("c").is_none());
+    assert_eq!(r.due(t0 + secs(1)), ["b", "c"]);
+    assert_eq!(r.source("b").map(|s| s.url.to_string()), Some("https://b.example/new-jwks".into()));
+
+    // Removing every source forgets them: nothing is due, kid misses are ignored.
+    assert!(r.set_sources([]).is_empty());
+    assert!(r.next_due().is_none());
+    assert!(!r.on_kid_miss("a", t0 + REFRESH * 3));
+}

@@ -26,7 +26,9 @@ pub mod revoked;
 mod service;
 
 pub use fetch::{FetchError, FetchOptions, Fetched, Url};
-pub use jwks::{spawn_refresher, JwksSource, KidMissSender, Refresher, RefresherHandle};
+pub use jwks::{
+    spawn_refresher, JwksSource, KidMissSender, Refresher, RefresherHandle, SourcesSender,
+};
 pub use service::{fetch_options, initial_keys, sources, KeyService};
 
 pub use admin_state::AdminSecurity;
@@ -52,10 +54,24 @@ pub fn initial_inputs(config: &SecurityConfig) -> Result<SecurityInputs, String>
              gateway's /.wellknown/jwks rather than pin the key"
         );
     }
-    if let Some(file) = &config.subscriptions_file {
-        let (applications, subscriptions) = config::read_subscriptions(file)?;
-        inputs.applications = applications;
-        inputs.subscriptions = subscriptions;
-    }
+    let (applications, subscriptions) = read_seed(config)?;
+    inputs.applications = applications;
+    inputs.subscriptions = subscriptions;
     Ok(inputs)
+}
+
+/// The applications and subscriptions of `[security] subscriptions_file` (none without one).
+///
+/// # Errors
+/// When the file cannot be read or parsed (the message names the file).
+pub(crate) fn read_seed(
+    config: &SecurityConfig,
+) -> Result<
+    (Vec<turnpike_policy::auth::Application>, Vec<turnpike_policy::auth::Subscription>),
+    String,
+> {
+    match &config.subscriptions_file {
+        Some(file) => config::read_subscriptions(file),
+        None => Ok((Vec::new(), Vec::new())),
+    }
 }

@@ -3,7 +3,9 @@
 //! and the thread that turns the cores' kid-miss events into refresher requests.
 //!
 //! Where it sits: started by `main` around the deploy manager; its only way into the data plane is
-//! [`crate::deploy::Manager::set_issuer_keys`], which republishes a snapshot.
+//! [`crate::deploy::Manager::set_issuer_keys`], which republishes a snapshot. The refresher runs
+//! even without remote issuers, so that a reload of `[security]` adding one
+//! ([`KeyService::sources`]) has a thread to fetch its keys.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -15,8 +17,8 @@ use turnpike_policy::jose::KeySet;
 
 use super::config::SecurityConfig;
 use super::fetch::{self, FetchOptions, Url};
-use super::jwks::{spawn_refresher, JwksSource, RefresherHandle};
-use crate::deploy::Manager;
+use super::jwks::{spawn_refresher, JwksSource, RefresherHandle, SourcesSender};
+use crate::deploy::{Manager, Reloaded};
 
 /// The system CA bundle used for `https://` JWKS URLs (Debian's path).
 const SYSTEM_CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
@@ -87,17 +89,15 @@ impl KeyService {
         manager: Arc<Manager<GatewayHandle>>,
         events: EventReceiver,
     ) -> std::io::Result<Self> {
-        let refresher = if sources.is_empty() {
-            None
-        } else {
-            let on_change = move |issuer: &str, keys: Arc<KeySet>| match manager
-                .set_issuer_keys(issuer, keys)
-            {
-                Ok(_) => tracing::info!(issuer, "new JWKS published"),
+        let on_change = move |source: &JwksSource, keys: Arc<KeySet>| {
+            let issuer = source.name.as_str();
+            match manager.set_issuer_keys(source, keys) {
+                Ok(Reloaded::Published { .. }) => tracing::info!(issuer, "new JWKS published"),
+                Ok(Reloaded::Unchanged) => {}
                 Err(err) => tracing::error!(issuer, "new JWKS not published: {err}"),
-            };
-            Some(spawn_refresher(sources, on_change, options)?)
+            }
         };
+        let refresher = Some(spawn_refresher(sources, on_change, options)?);
         let kid_miss = refresher.as_ref().map(|r| r.kid_miss.clone());
         let forwarder =
             std::thread::Builder::new().name("turnpike-events".into()).spawn(move || {
@@ -113,6 +113,11 @@ impl KeyService {
                 }
             })?;
         Ok(Self { refresher, forwarder: Some(forwarder) })
+    }
+
+    /// Where a reload of `[security]` sends the new list of remote key sets.
+    pub fn sources(&self) -> Option<SourcesSender> {
+        self.refresher.as_ref().map(RefresherHandle::sources)
     }
 
     /// Stops the refresher. The forwarder is not waited for: it ends once the cores' event

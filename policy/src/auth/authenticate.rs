@@ -122,7 +122,8 @@ impl Authenticate {
         None
     }
 
-    /// Authorization of an established caller: revocation, subscription, scopes.
+    /// Authorization of an established caller: revocation, subscription, scopes (not for API
+    /// keys, see below).
     fn authorize(
         &self,
         ctx: &mut RequestContext,
@@ -164,7 +165,13 @@ impl Authenticate {
                 }
             }
         }
-        if !caller.has_any_scope(&self.requirement.scopes) {
+        // Scopes are OAuth2's: an API key carries none and is not checked against them, as in
+        // WSO2. Its gateway's `ApiKeyAuthenticator` (carbon-apimgt) checks the key's signature,
+        // expiry, `permittedIP` / `permittedReferer` and subscription, and marks the resource
+        // "no resource level authentication"; Choreo Connect's enforcer `APIKeyAuthenticator`
+        // does the same with no scope step, while its `JWTAuthenticator` validates scopes. So a
+        // route taking an API key or a scoped token lets the key in without the scope.
+        if caller.method != AuthMethod::ApiKey && !caller.has_any_scope(&self.requirement.scopes) {
             return self.deny(AuthFailure::ScopeMismatch, scheme, "missing scope");
         }
         ctx.key_type = key_type;
