@@ -35,6 +35,9 @@ pub const DEFAULT_MAX_HANDSHAKES: usize = 1024;
 pub struct ServerTls {
     /// Certificates (SNI), protocol versions, suites, ALPN, tickets, client verification.
     pub config: Arc<rustls::ServerConfig>,
+    /// The certificates by server name (what `config` was built with; kept so that the adapter
+    /// can rebuild `config` with the client certificates of the deployed APIs).
+    pub cert_resolver: Arc<dyn rustls::server::ResolvesServerCert>,
     /// Time allowed from accept to the end of the handshake.
     pub handshake_timeout: Duration,
     /// Handshakes in progress per core; connections beyond it are closed at once.
