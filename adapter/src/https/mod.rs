@@ -37,7 +37,9 @@ use ring::digest::{digest, SHA256};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::danger::ClientCertVerifier;
-use rustls::server::{NoServerSessionStorage, ProducesTickets, ResolvesServerCert, WebPkiClientVerifier};
+use rustls::server::{
+    NoServerSessionStorage, ProducesTickets, ResolvesServerCert, WebPkiClientVerifier,
+};
 use rustls::sign::CertifiedKey;
 use turnpike_core::conn::tls::{ServerTls, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_HANDSHAKES};
 
@@ -96,7 +98,9 @@ pub(crate) fn parse(s: &Section<'_>, default_host: IpAddr) -> Result<TlsConfig, 
         c.only(&["cert_file", "key_file", "server_names"])?;
         let file = |key: &str| -> Result<PathBuf, ConfigError> {
             match c.string(key)? {
-                Some((p, path)) if path.is_empty() => Err(c.invalid(&p, "must not be empty".into())),
+                Some((p, path)) if path.is_empty() => {
+                    Err(c.invalid(&p, "must not be empty".into()))
+                }
                 Some((_, path)) => Ok(PathBuf::from(path)),
                 None => Err(c.invalid(&c.pointer.key(key), "missing (required)".into())),
             }

@@ -44,9 +44,9 @@ impl SniResolver {
     pub fn lookup(&self, name: Option<&str>) -> Option<Arc<CertifiedKey>> {
         let found = name.and_then(|name| {
             let name = name.to_ascii_lowercase();
-            self.exact.get(&name).or_else(|| {
-                name.split_once('.').and_then(|(_, suffix)| self.wildcard.get(suffix))
-            })
+            self.exact
+                .get(&name)
+                .or_else(|| name.split_once('.').and_then(|(_, suffix)| self.wildcard.get(suffix)))
         });
         found.or(self.default.as_ref()).or(self.first.as_ref()).cloned()
     }
