@@ -219,3 +219,50 @@ fn ticketer() -> Result<Arc<dyn ProducesTickets>, rustls::Error> {
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::parse;
+    use crate::error::ConfigError;
+    use std::path::Path;
+
+    fn invalid_at(text: &str) -> (String, String) {
+        match parse(Path::new("gateway.toml"), text) {
+            Err(ConfigError::InvalidConfig { pointer, reason, .. }) => (pointer, reason),
+            Err(other) => panic!("expected InvalidConfig, got {other}"),
+            Ok(_) => panic!("accepted: {text}"),
+        }
+    }
+
+    #[test]
+    fn without_certificates_there_is_no_listener() {
+        let c = parse(Path::new("gateway.toml"), "[listener]\naddress = \"127.0.0.1:80\"\n[tls]\n")
+            .unwrap();
+        assert!(c.settings.tls.is_none());
+        assert_eq!(c.static_config.tls_listen, None);
+        let tls = c.tls.unwrap();
+        assert_eq!(tls.listen, "127.0.0.1:9095".parse().unwrap(), "the HTTP listener's host");
+        assert_eq!(tls.handshake_timeout, std::time::Duration::from_secs(10));
+    }
+
+    #[test]
+    fn errors_name_the_key_path() {
+        let cert = "[[tls.certificates]]\ncert_file = \"/nonexistent/a.crt\"\nkey_file = \"k\"\n";
+        let (pointer, reason) = invalid_at(cert);
+        assert_eq!(pointer, "/tls/certificates/0/cert_file");
+        assert!(reason.contains("/nonexistent/a.crt"), "{reason}");
+        let (pointer, _) = invalid_at("[[tls.certificates]]\ncert_file = \"a\"\n");
+        assert_eq!(pointer, "/tls/certificates/0/key_file");
+        let (pointer, reason) = invalid_at(
+            "[[tls.certificates]]\ncert_file = \"a\"\nkey_file = \"b\"\nserver_names = [\"a b\"]\n",
+        );
+        assert_eq!(pointer, "/tls/certificates/0/server_names/0");
+        assert!(reason.contains("DNS name"), "{reason}");
+        let two_defaults = "[[tls.certificates]]\ncert_file = \"a\"\nkey_file = \"b\"\n\
+                            [[tls.certificates]]\ncert_file = \"c\"\nkey_file = \"d\"\n";
+        assert_eq!(invalid_at(two_defaults).0, "/tls/certificates/1");
+        assert_eq!(invalid_at("[tls]\nhandshake_timeout_ms = 0\n").0, "/tls/handshake_timeout_ms");
+        assert_eq!(invalid_at("[tls]\nlisten = \"nope\"\n").0, "/tls/listen");
+        assert_eq!(invalid_at("[tls]\nciphers = []\n").0, "/tls/ciphers");
+    }
+}
