@@ -56,6 +56,14 @@
 //! [[admin.users]]            # none: admin/admin on a loopback address only, else nobody
 //! username = "admin"
 //! password_hash = "pbkdf2-sha256$100000$<salt b64>$<hash b64>"   # turnpike hash-password
+//! [tls]                      # the HTTPS listener; every key is described in crate::https
+//! listen = "0.0.0.0:9095"    # default: the [listener] host, port 9095
+//! handshake_timeout_ms = 10000
+//! max_handshakes = 1024      # TLS handshakes in progress per core
+//! [[tls.certificates]]       # none: no HTTPS listener
+//! cert_file = "server.crt"   # PEM chain, leaf first
+//! key_file = "server.key"    # PEM private key
+//! server_names = ["api.example.com", "*.example.com"]   # SNI; none: the default certificate
 //! ```
 //!
 //! This module does not read API definitions (see [`crate::load`]) and does not start anything.
@@ -97,6 +105,8 @@ pub struct GatewayConfig {
     pub state_dir: PathBuf,
     /// `[security]`.
     pub security: crate::security::SecurityConfig,
+    /// `[tls]`: the HTTPS listener (its certificates are in `settings.tls`).
+    pub tls: Option<crate::https::TlsConfig>,
 }
 
 impl Default for GatewayConfig {
@@ -112,6 +122,7 @@ impl Default for GatewayConfig {
             apis_debounce: Duration::from_millis(300),
             state_dir: PathBuf::from(crate::admin::DEFAULT_STATE_DIR),
             security: crate::security::SecurityConfig::default(),
+            tls: None,
         }
     }
 }
@@ -176,7 +187,7 @@ pub fn parse(file: &Path, text: &str) -> Result<GatewayConfig, ConfigError> {
     let top = Section { file, pointer: Pointer::root(), table: &root };
     top.only(&[
         "listener", "runtime", "apis", "limits", "timeouts", "upstream", "proxy", "log", "admin",
-        "security",
+        "security", "tls",
     ])?;
     let mut config = GatewayConfig { file: Some(file.to_path_buf()), ..GatewayConfig::default() };
 
@@ -282,6 +293,12 @@ pub fn parse(file: &Path, text: &str) -> Result<GatewayConfig, ConfigError> {
     }
     if let Some(s) = top.section("security")? {
         config.security = crate::security::parse_security(&s)?;
+    }
+    if let Some(s) = top.section("tls")? {
+        let tls = crate::https::parse(&s, config.static_config.listen.ip())?;
+        config.settings.tls = crate::https::build(file, &tls)?;
+        config.static_config.tls_listen = config.settings.tls.is_some().then_some(tls.listen);
+        config.tls = Some(tls);
     }
     Ok(config)
 }

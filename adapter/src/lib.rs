@@ -17,6 +17,7 @@ pub mod compile;
 pub mod config;
 pub mod deploy;
 pub mod error;
+pub mod https;
 pub mod load;
 pub mod openapi;
 pub mod pointer;

@@ -71,6 +71,19 @@ CONFIGURATION
     via = \"\"                      # e.g. \"1.1 turnpike\"; empty = no Via header
     [log]
     level = \"info\"                # tracing EnvFilter syntax; env TURNPIKE_LOG overrides
+    [tls]                         # HTTPS listener (none without [[tls.certificates]])
+    listen = \"0.0.0.0:9095\"       # default: the [listener] host, port 9095
+    handshake_timeout_ms = 10000  # accept to end of handshake; slower clients are dropped
+    max_handshakes = 1024         # handshakes in progress per core; more are closed at once
+    [[tls.certificates]]          # one per certificate; SNI picks among them
+    cert_file = \"server.crt\"      # PEM chain, leaf first
+    key_file = \"server.key\"       # PEM private key (PKCS#8, PKCS#1, SEC1)
+    server_names = [\"api.example.com\", \"*.example.com\"]  # none: the default certificate
+  HTTPS: TLS 1.3 and 1.2 only (1.3 preferred, server cipher order, ECDHE + AEAD suites), ALPN
+  http/1.1 (no h2), resumption by tickets valid on every core. Certificate and key files are read
+  again whenever gateway.toml changes (touch it after replacing them): new connections get the
+  new certificate, open ones keep theirs; a file that does not load is logged and the running
+  certificates stay. tls.listen needs a restart.
 
 API DEFINITIONS
   Each file needs info.title, info.version, x-wso2-basePath (e.g. /petstore/v1) and
@@ -404,6 +417,9 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         static_config.workers,
         driver_name(static_config.driver)
     );
+    if let Some(tls_addr) = handle.tls_addr() {
+        tracing::info!("turnpike listening for HTTPS on {tls_addr}");
+    }
     let manager = Arc::new(manager);
     manager.attach(handle);
     let keys =

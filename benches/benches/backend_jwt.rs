@@ -81,6 +81,7 @@ fn bench(c: &mut Criterion) {
         path: b"/menu",
         query: None,
         headers: turnpike_policy::HeaderList::EMPTY,
+        peer_certificate: None,
     };
     let run = |caller: &Rc<Caller>, state: &mut CoreState| {
         let mut ctx = RequestContext::new(IpAddr::V4(Ipv4Addr::LOCALHOST));

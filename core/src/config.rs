@@ -37,6 +37,9 @@ pub struct StaticConfig {
     pub uring_entries: u32,
     /// Listen backlog.
     pub backlog: u32,
+    /// HTTPS listener address (`None`: no HTTPS listener); every worker binds it with
+    /// `SO_REUSEPORT`. What it serves with is [`Settings::tls`].
+    pub tls_listen: Option<SocketAddr>,
 }
 
 impl Default for StaticConfig {
@@ -48,6 +51,7 @@ impl Default for StaticConfig {
             pin_workers: true,
             uring_entries: 1024,
             backlog: 1024,
+            tls_listen: None,
         }
     }
 }
@@ -176,4 +180,7 @@ pub struct Settings {
     pub via: Option<String>,
     /// Largest request body accepted, in bytes (`None`: unlimited, streamed).
     pub max_request_body: Option<u64>,
+    /// The HTTPS listener's certificates and handshake limits (`None`: HTTPS connections are
+    /// closed at accept).
+    pub tls: Option<std::sync::Arc<crate::conn::tls::ServerTls>>,
 }

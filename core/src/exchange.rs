@@ -14,7 +14,7 @@ use turnpike_policy::{
 use crate::client_ip;
 use crate::config::Settings;
 use crate::conn::io;
-use crate::conn::ClientConn;
+use crate::conn::{ClientConn, ClientStream};
 use crate::counters::bump;
 use crate::local_reply::LocalReply;
 use crate::mock;
@@ -26,7 +26,11 @@ use crate::well_known;
 use crate::worker::Worker;
 
 /// Serves the request whose head is in `conn`; returns whether the connection stays open.
-pub async fn run(worker: &Worker, snap: &Snapshot, conn: &mut ClientConn) -> bool {
+pub async fn run<S: ClientStream>(
+    worker: &Worker,
+    snap: &Snapshot,
+    conn: &mut ClientConn<S>,
+) -> bool {
     // The connection's context is lent to this request and handed back for the next one.
     let mut ctx = std::mem::take(&mut conn.context);
     let keep_alive = serve(worker, snap, conn, &mut ctx).await;
@@ -35,10 +39,10 @@ pub async fn run(worker: &Worker, snap: &Snapshot, conn: &mut ClientConn) -> boo
     keep_alive
 }
 
-async fn serve(
+async fn serve<S: ClientStream>(
     worker: &Worker,
     snap: &Snapshot,
-    conn: &mut ClientConn,
+    conn: &mut ClientConn<S>,
     ctx: &mut RequestContext,
 ) -> bool {
     bump(&worker.counters.requests);
@@ -130,10 +134,10 @@ const MAX_CALLOUTS_PER_POLICY: usize = 4;
 
 /// Runs `on_request_head` of every policy of the route, in order, carrying out the callouts they
 /// ask for; returns the first denial.
-async fn request_phases(
+async fn request_phases<S: ClientStream>(
     worker: &Worker,
     snap: &Snapshot,
-    conn: &ClientConn,
+    conn: &ClientConn<S>,
     route: &Route,
     ctx: &mut RequestContext,
 ) -> Option<Denial> {
@@ -144,6 +148,7 @@ async fn request_phases(
         path: head.path.get(buf),
         query: head.query.map(|q| q.get(buf)),
         headers: HeaderList::new(buf, &head.headers),
+        peer_certificate: conn.stream.peer_certificate(),
     };
     worker.policy_state.borrow_mut().tick();
     for policy in &route.policies {
@@ -190,9 +195,9 @@ async fn request_phases(
 }
 
 /// Answers a mocked route from its examples.
-async fn answer_from_examples(
+async fn answer_from_examples<S: ClientStream>(
     worker: &Worker,
-    conn: &mut ClientConn,
+    conn: &mut ClientConn<S>,
     mocks: &MockResponses,
     settings: &Settings,
 ) -> bool {
@@ -215,9 +220,9 @@ async fn answer_from_examples(
 }
 
 /// Answers `/.wellknown/jwks` (GET, HEAD) with the snapshot's precomputed key set.
-async fn answer_jwks(
+async fn answer_jwks<S: ClientStream>(
     worker: &Worker,
-    conn: &mut ClientConn,
+    conn: &mut ClientConn<S>,
     jwks: &[u8],
     settings: &Settings,
 ) -> bool {
@@ -244,7 +249,7 @@ async fn answer_jwks(
 }
 
 /// Keeps the client's `x-request-id` when it is sane, otherwise generates one.
-fn assign_request_id(worker: &Worker, conn: &mut ClientConn) {
+fn assign_request_id<S: ClientStream>(worker: &Worker, conn: &mut ClientConn<S>) {
     conn.request_id.clear();
     if let Some(id) = conn.head.header(&conn.rbuf, "x-request-id") {
         if request_id::is_acceptable(id) {
@@ -261,9 +266,9 @@ fn assign_request_id(worker: &Worker, conn: &mut ClientConn) {
 ///
 /// The connection closes when the client asked for it, when a request body was announced (it is
 /// not read, so the next request's start is unknown), or when the gateway is shutting down.
-pub async fn respond_locally(
+pub async fn respond_locally<S: ClientStream>(
     worker: &Worker,
-    conn: &mut ClientConn,
+    conn: &mut ClientConn<S>,
     reply: &LocalReply<'_>,
     settings: &Settings,
 ) -> bool {

@@ -52,8 +52,8 @@ impl std::fmt::Display for StartError {
 
 impl std::error::Error for StartError {}
 
-/// What a worker reports once it is serving (or why it is not).
-type Ready = Result<(SocketAddr, DriverKind), StartError>;
+/// What a worker reports once it is serving (or why it is not): the HTTP and HTTPS addresses.
+type Ready = Result<(SocketAddr, Option<SocketAddr>, DriverKind), StartError>;
 
 struct WorkerHandle {
     control: ControlSender,
@@ -68,6 +68,8 @@ pub struct GatewayHandle {
     published: Published,
     next_version: AtomicU64,
     local_addr: SocketAddr,
+    /// Where the HTTPS listener is bound (`None`: no HTTPS listener).
+    tls_addr: Option<SocketAddr>,
     /// Snapshots replaced by newer ones, kept until no core holds them any more, so that the
     /// control thread, not a core between requests, pays for freeing them.
     retired: Mutex<Vec<Arc<Snapshot>>>,
@@ -115,14 +117,17 @@ pub fn start_with_events(
         published,
         next_version: AtomicU64::new(2),
         local_addr: config.listen,
+        tls_addr: config.tls_listen,
         retired: Mutex::new(Vec::new()),
     };
     for index in 0..config.workers {
         // Worker 0 may bind port 0; the others bind the port it got.
         let events = events.clone();
-        match spawn_worker(index, handle.local_addr, &config, cpus, &handle.published, events) {
-            Ok((worker, bound)) => {
+        let addrs = (handle.local_addr, handle.tls_addr);
+        match spawn_worker(index, addrs, &config, cpus, &handle.published, events) {
+            Ok((worker, bound, tls_bound)) => {
                 handle.local_addr = bound;
+                handle.tls_addr = tls_bound;
                 tracing::info!(worker = index, driver = %worker.driver, %bound, "worker serving");
                 handle.workers.push(worker);
             }
@@ -138,12 +143,12 @@ pub fn start_with_events(
 /// Starts worker `index` and waits until it serves; returns its handle and the bound address.
 fn spawn_worker(
     index: usize,
-    addr: SocketAddr,
+    (addr, tls_addr): (SocketAddr, Option<SocketAddr>),
     config: &StaticConfig,
     cpus: usize,
     published: &Published,
     events: Option<EventSender>,
-) -> Result<(WorkerHandle, SocketAddr), StartError> {
+) -> Result<(WorkerHandle, SocketAddr, Option<SocketAddr>), StartError> {
     let (control_tx, control_rx) = control::channel();
     let counters = Arc::new(WorkerCounters::default());
     let (ready_tx, ready_rx) = mpsc::channel::<Ready>();
@@ -176,6 +181,16 @@ fn spawn_worker(
                     }
                 };
                 let bound = listener.local_addr().unwrap_or(addr);
+                let tls_listener = match tls_addr.map(|a| (a, runtime::bind_listener(a, backlog))) {
+                    None => None,
+                    Some((_, Ok(l))) => Some(l),
+                    Some((addr, Err(source))) => {
+                        let _ =
+                            ready_tx.send(Err(StartError::Bind { worker: index, addr, source }));
+                        return;
+                    }
+                };
+                let tls_bound = tls_listener.as_ref().and_then(|l| l.local_addr().ok());
                 let worker =
                     match Worker::new(index, published.load_full(), thread_counters, events) {
                         Ok(w) => Rc::new(w),
@@ -186,14 +201,14 @@ fn spawn_worker(
                             return;
                         }
                     };
-                let _ = ready_tx.send(Ok((bound, kind)));
-                worker::run(worker, listener, control_rx, published).await;
+                let _ = ready_tx.send(Ok((bound, tls_bound, kind)));
+                worker::run(worker, listener, tls_listener, control_rx, published).await;
             });
         })
         .map_err(|e| StartError::Thread { worker: index, reason: e.to_string() })?;
     match ready_rx.recv() {
-        Ok(Ok((bound, driver))) => {
-            Ok((WorkerHandle { control: control_tx, thread, counters, driver }, bound))
+        Ok(Ok((bound, tls_bound, driver))) => {
+            Ok((WorkerHandle { control: control_tx, thread, counters, driver }, bound, tls_bound))
         }
         Ok(Err(err)) => {
             let _ = thread.join();
@@ -210,6 +225,11 @@ impl GatewayHandle {
     /// The address the listener is bound to (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The address the HTTPS listener is bound to, if there is one.
+    pub fn tls_addr(&self) -> Option<SocketAddr> {
+        self.tls_addr
     }
 
     /// The driver each worker runs.

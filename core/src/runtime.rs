@@ -18,12 +18,13 @@ use monoio::{IoUringDriver, LegacyDriver, RuntimeBuilder};
 
 use crate::config::Driver;
 
-pub use monoio::buf::{IoBuf, IoBufMut, SliceMut};
+pub use monoio::buf::{IoBuf, IoBufMut, IoVecBuf, IoVecBufMut, SliceMut};
 pub use monoio::io::{AsyncReadRent, AsyncWriteRent, AsyncWriteRentExt};
 pub use monoio::net::{TcpListener, TcpStream};
 pub use monoio::select;
 pub use monoio::spawn;
 pub use monoio::time::Instant;
+pub use monoio::BufResult;
 
 /// The runtime type every worker runs: io_uring or epoll, both with timers.
 pub type Runtime = monoio::FusionRuntime<TimeDriver<IoUringDriver>, TimeDriver<LegacyDriver>>;

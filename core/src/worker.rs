@@ -1,7 +1,9 @@
 //! One worker = one core: its runtime, its `SO_REUSEPORT` listener, its connections, upstream pool,
 //! balancer, counters, clock and its cached copy of the current snapshot.
 //!
-//! The accept loop spawns one task per client connection (`conn::h1::serve`). A control task
+//! The accept loop spawns one task per client connection (`conn::h1::serve`); the HTTPS
+//! listener, when configured, has its own accept loop (`conn::tls`), which hands each connection
+//! to the same connection loop once its handshake is done. A control task
 //! applies messages from the control thread between requests: a new snapshot replaces the cached
 //! one (requests in flight keep the `Rc` they started with), shutdown raises the stop signal. On
 //! shutdown the listener closes first, then the worker waits for open connections to finish, up to
@@ -50,6 +52,8 @@ pub struct Worker {
     /// Where kid misses and other events for the control thread go.
     events: Option<EventSender>,
     open_connections: Cell<usize>,
+    /// TLS handshakes in progress on this core (bounded by the snapshot's `max_handshakes`).
+    pub handshakes: Rc<Cell<usize>>,
 }
 
 impl Worker {
@@ -80,6 +84,7 @@ impl Worker {
             callouts_in_flight: Cell::new(0),
             events,
             open_connections: Cell::new(0),
+            handshakes: Rc::new(Cell::new(0)),
         })
     }
 
@@ -142,10 +147,14 @@ impl Drop for ConnectionGuard {
 pub async fn run(
     worker: Rc<Worker>,
     listener: TcpListener,
+    tls_listener: Option<TcpListener>,
     control: ControlReceiver,
     published: Published,
 ) {
     runtime::spawn(control_loop(Rc::clone(&worker), control, published));
+    if let Some(tls_listener) = tls_listener {
+        runtime::spawn(crate::conn::tls::accept_loop(Rc::clone(&worker), tls_listener));
+    }
     runtime::spawn(sweeper(Rc::clone(&worker)));
     loop {
         runtime::select! {

@@ -122,6 +122,9 @@ pub struct RequestView<'a> {
     pub query: Option<&'a [u8]>,
     /// Header fields in received order.
     pub headers: HeaderList<'a>,
+    /// DER of the client's leaf certificate, verified by the TLS handshake (mutual TLS); `None`
+    /// on plain HTTP and when the client sent none.
+    pub peer_certificate: Option<&'a [u8]>,
 }
 
 /// The request's header fields as the parser left them: spans over the connection's read

@@ -146,7 +146,13 @@ mod tests {
     }
 
     fn view() -> RequestView<'static> {
-        RequestView { method: b"GET", path: b"/", query: None, headers: crate::HeaderList::EMPTY }
+        RequestView {
+            method: b"GET",
+            path: b"/",
+            query: None,
+            headers: crate::HeaderList::EMPTY,
+            peer_certificate: None,
+        }
     }
 
     #[test]

@@ -145,7 +145,13 @@ mod tests {
     use std::net::{IpAddr, Ipv4Addr};
 
     fn view() -> RequestView<'static> {
-        RequestView { method: b"GET", path: b"/", query: None, headers: crate::HeaderList::EMPTY }
+        RequestView {
+            method: b"GET",
+            path: b"/",
+            query: None,
+            headers: crate::HeaderList::EMPTY,
+            peer_certificate: None,
+        }
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod gateway;
 pub mod key_manager;
 pub mod pattern;
 pub mod temp;
+pub mod tls;
 pub mod wire;
 
 pub use backend::{Backend, Behaviour, Framing, Recorded};

@@ -63,6 +63,9 @@ pub fn restart_required(old: &GatewayConfig, new: &GatewayConfig) -> Vec<&'stati
     if a.uring_entries != b.uring_entries {
         keys.push("runtime.uring_entries");
     }
+    if a.tls_listen != b.tls_listen {
+        keys.push("tls.listen");
+    }
     if old.apis_dir != new.apis_dir {
         keys.push("apis.directory");
     }

@@ -14,10 +14,9 @@ use turnpike_http::h1::{parse_request, Parsed, Version};
 
 use crate::config::Settings;
 use crate::conn::io::{self, IoFailure};
-use crate::conn::ClientConn;
+use crate::conn::{ClientConn, ClientStream};
 use crate::counters::bump;
 use crate::local_reply::LocalReply;
-use crate::runtime::TcpStream;
 use crate::worker::{ConnectionGuard, Worker};
 
 /// What waiting for a request head gave.
@@ -31,9 +30,11 @@ enum HeadWait {
 }
 
 /// Serves one client connection until it closes.
-pub async fn serve(
+///
+/// Generic over the stream: plain TCP, or a TLS session whose handshake is done (`conn::tls`).
+pub async fn serve<S: ClientStream>(
     worker: Rc<Worker>,
-    stream: TcpStream,
+    stream: S,
     peer: SocketAddr,
     _guard: ConnectionGuard,
 ) {
@@ -65,9 +66,9 @@ pub async fn serve(
     }
 }
 
-async fn wait_for_head(
+async fn wait_for_head<S: ClientStream>(
     worker: &Worker,
-    conn: &mut ClientConn,
+    conn: &mut ClientConn<S>,
     settings: &Settings,
     first: bool,
 ) -> HeadWait {
@@ -114,9 +115,9 @@ async fn wait_for_head(
 }
 
 /// Writes a local reply that ends the connection.
-pub async fn send_reply_and_close(
+pub async fn send_reply_and_close<S: ClientStream>(
     worker: &Worker,
-    conn: &mut ClientConn,
+    conn: &mut ClientConn<S>,
     reply: &LocalReply<'_>,
     settings: &Settings,
 ) {

@@ -24,7 +24,7 @@ use turnpike_policy::{HeaderList, Policy, RequestContext, ResponseView, Verdict}
 
 use crate::client_ip;
 use crate::conn::io::{self, IoFailure};
-use crate::conn::ClientConn;
+use crate::conn::{ClientConn, ClientStream};
 use crate::counters::bump;
 use crate::exchange::respond_locally;
 use crate::local_reply::LocalReply;
@@ -47,10 +47,10 @@ enum StreamFailure {
 }
 
 /// Proxies the request in `conn` to `endpoint`; returns whether the client connection stays open.
-pub async fn forward(
+pub async fn forward<S: ClientStream>(
     worker: &Worker,
     snap: &Snapshot,
-    conn: &mut ClientConn,
+    conn: &mut ClientConn<S>,
     route: &Route,
     endpoint: &Endpoint,
     base_len: usize,
@@ -200,9 +200,9 @@ pub async fn forward(
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn relay_response(
+async fn relay_response<S: ClientStream>(
     worker: &Worker,
-    conn: &mut ClientConn,
+    conn: &mut ClientConn<S>,
     mut up: UpstreamConn,
     endpoint: &Endpoint,
     request_body: &BodyPump,
@@ -308,8 +308,8 @@ async fn relay_response(
     keep_alive
 }
 
-async fn stream_request_body(
-    conn: &mut ClientConn,
+async fn stream_request_body<S: ClientStream>(
+    conn: &mut ClientConn<S>,
     up: &mut UpstreamConn,
     pump: &mut BodyPump,
     settings: &crate::config::Settings,
@@ -341,9 +341,9 @@ async fn stream_request_body(
     Ok(())
 }
 
-async fn refuse_body(
+async fn refuse_body<S: ClientStream>(
     worker: &Worker,
-    conn: &mut ClientConn,
+    conn: &mut ClientConn<S>,
     err: BodyError,
     settings: &crate::config::Settings,
 ) -> bool {
@@ -357,9 +357,9 @@ async fn refuse_body(
     false
 }
 
-async fn upstream_failed(
+async fn upstream_failed<S: ClientStream>(
     worker: &Worker,
-    conn: &mut ClientConn,
+    conn: &mut ClientConn<S>,
     failure: UpstreamFailure,
     request_body: &BodyPump,
     settings: &crate::config::Settings,

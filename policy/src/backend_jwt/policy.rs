@@ -123,6 +123,7 @@ mod tests {
             path: b"/",
             query: None,
             headers: crate::HeaderList::EMPTY,
+            peer_certificate: None,
         };
         assert_eq!(p.on_request_head(&mut ctx, &view, state), Verdict::Continue);
         assert!(ctx.headers.request_set.len() <= 1);
@@ -172,6 +173,7 @@ mod tests {
             path: b"/",
             query: None,
             headers: crate::HeaderList::EMPTY,
+            peer_certificate: None,
         };
         let _ = p.on_request_head(&mut ctx, &view, &mut state);
         assert_ne!(ctx.headers.request_set[0].1, renewed);
