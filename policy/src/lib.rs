@@ -17,6 +17,7 @@
 pub mod auth;
 pub mod backend_jwt;
 pub mod base64;
+mod clock_map;
 mod context;
 pub mod credentials;
 mod header;

@@ -7,60 +7,34 @@
 //! token with the stored copy, so two tokens never share an entry. Hashing only the tail keeps a
 //! hit at a few hundred instructions for tokens of any length.
 //!
-//! Bounded (`capacity` entries) with CLOCK eviction (a hit sets the entry's reference bit; a full
-//! insert evicts the first unreferenced or expired entry under the hand); each entry expires with
-//! its token (`now >= expires_at` is a miss). Per core, `&mut self`, no locks.
+//! Bounded (`capacity` entries) with CLOCK eviction, each entry expiring with its token (`now >=
+//! expires_at` is a miss): the storage is `clock_map.rs`. Per core, `&mut self`, no locks.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::hash::{BuildHasher, Hasher};
 use std::rc::Rc;
+
+use crate::clock_map::ClockMap;
 
 use super::caller::Caller;
 
 /// Bytes of the token's end that are hashed.
 const HASHED_TAIL: usize = 32;
 
-/// The key is already a good hash: the map uses it as is.
-#[derive(Default)]
-struct Identity(u64);
-
-impl Hasher for Identity {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 << 8) | u64::from(*b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-struct Slot {
+/// What one token maps to: the token itself (to confirm a hit) and its caller.
+struct Entry {
     token: Box<[u8]>,
-    hash: u64,
     caller: Rc<Caller>,
-    expires_at: u64,
-    referenced: bool,
 }
 
 /// See the module documentation.
 pub struct TokenCache {
     seed: foldhash::fast::FixedState,
-    index: HashMap<u64, usize, BuildHasherDefault<Identity>>,
-    slots: Vec<Slot>,
-    hand: usize,
-    capacity: usize,
+    entries: ClockMap<Entry>,
 }
 
 impl std::fmt::Debug for TokenCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenCache")
-            .field("len", &self.slots.len())
-            .field("capacity", &self.capacity)
-            .finish_non_exhaustive()
+        f.debug_struct("TokenCache").field("len", &self.entries.len()).finish_non_exhaustive()
     }
 }
 
@@ -70,10 +44,7 @@ impl TokenCache {
     pub fn new(capacity: usize, seed: u64) -> Self {
         Self {
             seed: foldhash::fast::FixedState::with_seed(seed),
-            index: HashMap::with_capacity_and_hasher(capacity.min(1 << 16), Default::default()),
-            slots: Vec::with_capacity(capacity.min(1 << 16)),
-            hand: 0,
-            capacity,
+            entries: ClockMap::new(capacity, 1 << 16),
         }
     }
 
@@ -90,87 +61,35 @@ impl TokenCache {
     #[inline]
     pub fn get(&mut self, token: &[u8], now: u64) -> Option<Rc<Caller>> {
         let hash = self.hash(token);
-        let &i = self.index.get(&hash)?;
-        let slot = self.slots.get_mut(i)?;
-        if now >= slot.expires_at || *slot.token != *token {
-            return None;
-        }
-        slot.referenced = true;
-        Some(Rc::clone(&slot.caller))
+        let entry = self.entries.get(hash, now, |e| *e.token == *token)?;
+        Some(Rc::clone(&entry.caller))
     }
 
     /// Caches `caller` for `token` until `expires_at` (Unix seconds); entries already expired at
     /// `now` are not stored.
     pub fn insert(&mut self, token: &[u8], caller: Rc<Caller>, expires_at: u64, now: u64) {
-        if self.capacity == 0 || expires_at <= now {
-            return;
-        }
         let hash = self.hash(token);
-        let slot = Slot { token: token.into(), hash, caller, expires_at, referenced: false };
-        if let Some(&i) = self.index.get(&hash) {
-            if let Some(existing) = self.slots.get_mut(i) {
-                *existing = slot;
-                return;
-            }
-        }
-        if self.slots.len() < self.capacity {
-            self.index.insert(hash, self.slots.len());
-            self.slots.push(slot);
-            return;
-        }
-        let victim = self.victim(now);
-        if let Some(old) = self.slots.get_mut(victim) {
-            self.index.remove(&old.hash);
-            *old = slot;
-            self.index.insert(hash, victim);
-        }
-    }
-
-    /// CLOCK: the first expired or unreferenced slot under the hand (clearing bits on the way).
-    fn victim(&mut self, now: u64) -> usize {
-        let len = self.slots.len();
-        for _ in 0..=len {
-            let i = self.hand % len.max(1);
-            self.hand = (i + 1) % len.max(1);
-            match self.slots.get_mut(i) {
-                Some(s) if s.referenced && now < s.expires_at => s.referenced = false,
-                _ => return i,
-            }
-        }
-        self.hand
+        self.entries.insert(hash, Entry { token: token.into(), caller }, expires_at, now);
     }
 
     /// Removes every entry whose caller matches `predicate` (revocations); returns how many.
     pub fn evict_where(&mut self, mut predicate: impl FnMut(&Caller) -> bool) -> usize {
-        let before = self.slots.len();
-        self.slots.retain(|s| !predicate(&s.caller));
-        self.reindex();
-        before - self.slots.len()
+        self.entries.remove_where(|e| predicate(&e.caller))
     }
 
     /// Empties the cache (keys or issuer settings changed).
     pub fn clear(&mut self) {
-        self.slots.clear();
-        self.index.clear();
-        self.hand = 0;
-    }
-
-    fn reindex(&mut self) {
-        self.index.clear();
-        for (i, s) in self.slots.iter().enumerate() {
-            self.index.insert(s.hash, i);
-        }
-        self.hand = 0;
+        self.entries.clear();
     }
 
     /// Entries held.
     pub fn len(&self) -> usize {
-        self.slots.len()
+        self.entries.len()
     }
 
     /// Whether the cache holds nothing.
     pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
+        self.entries.len() == 0
     }
 }
 

@@ -12,35 +12,17 @@
 //!
 //! An entry is served while `now < fresh_until`, which the policy sets a margin before the
 //! assertion's `exp` (itself never after the credential's expiry). Bounded (`capacity` entries)
-//! with CLOCK eviction, as [`crate::auth::TokenCache`]. Per core, `&mut self`, no locks.
+//! with CLOCK eviction (`clock_map.rs`, as [`crate::auth::TokenCache`]). Per core, `&mut self`, no locks.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::rc::Rc;
 
 use crate::auth::Caller;
+use crate::clock_map::ClockMap;
 use crate::KeyType;
 
 /// Entries kept per core when not configured otherwise (an RSA-2048 assertion is about 1 KiB).
 pub const DEFAULT_ASSERTION_CACHE_CAPACITY: usize = 4096;
-
-/// The key is already a good hash: the map uses it as is.
-#[derive(Default)]
-struct Identity(u64);
-
-impl Hasher for Identity {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 << 8) | u64::from(*b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
 
 /// What an assertion is for; borrowed from the request and the route's policy.
 #[derive(Debug, Clone, Copy)]
@@ -53,15 +35,13 @@ pub struct AssertionKey<'a> {
     pub caller: &'a Rc<Caller>,
 }
 
+/// One signed assertion and what it was signed for.
 struct Slot {
-    hash: u64,
     generation: u64,
     api: Box<str>,
     key_type: KeyType,
     caller: Rc<Caller>,
     assertion: Box<str>,
-    fresh_until: u64,
-    referenced: bool,
 }
 
 impl Slot {
@@ -89,18 +69,12 @@ fn same_identity(a: &Rc<Caller>, b: &Rc<Caller>) -> bool {
 /// See the module documentation.
 pub struct AssertionCache {
     seed: foldhash::fast::FixedState,
-    index: HashMap<u64, usize, BuildHasherDefault<Identity>>,
-    slots: Vec<Slot>,
-    hand: usize,
-    capacity: usize,
+    entries: ClockMap<Slot>,
 }
 
 impl std::fmt::Debug for AssertionCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AssertionCache")
-            .field("len", &self.slots.len())
-            .field("capacity", &self.capacity)
-            .finish_non_exhaustive()
+        f.debug_struct("AssertionCache").field("len", &self.entries.len()).finish_non_exhaustive()
     }
 }
 
@@ -110,10 +84,7 @@ impl AssertionCache {
     pub fn new(capacity: usize, seed: u64) -> Self {
         Self {
             seed: foldhash::fast::FixedState::with_seed(seed),
-            index: HashMap::with_capacity_and_hasher(capacity.min(1 << 12), Default::default()),
-            slots: Vec::with_capacity(capacity.min(1 << 12)),
-            hand: 0,
-            capacity,
+            entries: ClockMap::new(capacity, 1 << 12),
         }
     }
 
@@ -134,80 +105,36 @@ impl AssertionCache {
     #[inline]
     pub fn get(&mut self, key: &AssertionKey<'_>, now: u64) -> Option<&str> {
         let hash = self.hash(key);
-        let &i = self.index.get(&hash)?;
-        let slot = self.slots.get_mut(i)?;
-        if now >= slot.fresh_until || !slot.matches(key) {
-            return None;
-        }
-        slot.referenced = true;
-        Some(&slot.assertion)
+        self.entries.get(hash, now, |slot| slot.matches(key)).map(|slot| &*slot.assertion)
     }
 
     /// Caches `assertion` for `key` until `fresh_until` (Unix seconds); not stored when that is
     /// not after `now`.
     pub fn insert(&mut self, key: &AssertionKey<'_>, assertion: &str, fresh_until: u64, now: u64) {
-        if self.capacity == 0 || fresh_until <= now {
-            return;
-        }
         let hash = self.hash(key);
         let slot = Slot {
-            hash,
             generation: key.generation,
             api: key.api.into(),
             key_type: key.key_type,
             caller: Rc::clone(key.caller),
             assertion: assertion.into(),
-            fresh_until,
-            referenced: false,
         };
-        if let Some(&i) = self.index.get(&hash) {
-            if let Some(existing) = self.slots.get_mut(i) {
-                *existing = slot;
-                return;
-            }
-        }
-        if self.slots.len() < self.capacity {
-            self.index.insert(hash, self.slots.len());
-            self.slots.push(slot);
-            return;
-        }
-        let victim = self.victim(now);
-        if let Some(old) = self.slots.get_mut(victim) {
-            self.index.remove(&old.hash);
-            *old = slot;
-            self.index.insert(hash, victim);
-        }
-    }
-
-    /// CLOCK: the first stale or unreferenced slot under the hand (clearing bits on the way).
-    fn victim(&mut self, now: u64) -> usize {
-        let len = self.slots.len();
-        for _ in 0..=len {
-            let i = self.hand % len.max(1);
-            self.hand = (i + 1) % len.max(1);
-            match self.slots.get_mut(i) {
-                Some(s) if s.referenced && now < s.fresh_until => s.referenced = false,
-                _ => return i,
-            }
-        }
-        self.hand
+        self.entries.insert(hash, slot, fresh_until, now);
     }
 
     /// Empties the cache (a new snapshot: its entries could never match again).
     pub fn clear(&mut self) {
-        self.slots.clear();
-        self.index.clear();
-        self.hand = 0;
+        self.entries.clear();
     }
 
     /// Entries held.
     pub fn len(&self) -> usize {
-        self.slots.len()
+        self.entries.len()
     }
 
     /// Whether the cache holds nothing.
     pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
+        self.entries.len() == 0
     }
 }
 
