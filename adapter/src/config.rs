@@ -37,6 +37,9 @@
 //! [upstream]
 //! max_idle_per_endpoint = 64
 //! idle_timeout_ms = 30000
+//! [upstream_tls]             # TLS to https:// backends; see crate::upstream_tls
+//! verify_hostname = true
+//! # client_cert_file = "gw.crt"   # presented to backends that ask (with client_key_file)
 //! [proxy]
 //! trusted_proxies = []       # CIDRs whose X-Forwarded-For is believed
 //! via = ""                   # Via pseudonym, e.g. "1.1 turnpike"; empty = no Via header
@@ -97,6 +100,8 @@ pub struct GatewayConfig {
     pub state_dir: PathBuf,
     /// `[security]`.
     pub security: crate::security::SecurityConfig,
+    /// `[upstream_tls]`.
+    pub upstream_tls: crate::upstream_tls::UpstreamTls,
 }
 
 impl Default for GatewayConfig {
@@ -112,6 +117,7 @@ impl Default for GatewayConfig {
             apis_debounce: Duration::from_millis(300),
             state_dir: PathBuf::from(crate::admin::DEFAULT_STATE_DIR),
             security: crate::security::SecurityConfig::default(),
+            upstream_tls: crate::upstream_tls::UpstreamTls::default(),
         }
     }
 }
@@ -175,8 +181,17 @@ pub fn parse(file: &Path, text: &str) -> Result<GatewayConfig, ConfigError> {
     })?;
     let top = Section { file, pointer: Pointer::root(), table: &root };
     top.only(&[
-        "listener", "runtime", "apis", "limits", "timeouts", "upstream", "proxy", "log", "admin",
+        "listener",
+        "runtime",
+        "apis",
+        "limits",
+        "timeouts",
+        "upstream",
+        "proxy",
+        "log",
+        "admin",
         "security",
+        "upstream_tls",
     ])?;
     let mut config = GatewayConfig { file: Some(file.to_path_buf()), ..GatewayConfig::default() };
 
@@ -251,6 +266,9 @@ pub fn parse(file: &Path, text: &str) -> Result<GatewayConfig, ConfigError> {
             pool.idle_timeout = d;
         }
         config.settings.pool = pool;
+    }
+    if let Some(s) = top.section("upstream_tls")? {
+        config.upstream_tls = crate::upstream_tls::parse_section(&s)?;
     }
     if let Some(s) = top.section("proxy")? {
         s.only(&["trusted_proxies", "via"])?;

@@ -381,6 +381,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         settings: config.settings.clone(),
         ack_timeout: deploy::manager::DEFAULT_ACK_TIMEOUT,
         security: inputs,
+        upstream_tls: config.upstream_tls.clone(),
     };
     let (manager, snapshot, warnings) = Manager::<GatewayHandle>::open(options)?;
     log_warnings(&warnings);
@@ -518,7 +519,8 @@ fn start_admin(
 fn validate(args: CommonArgs) -> anyhow::Result<()> {
     let config = configure(&args, Overrides::default())?;
     let inputs = security::initial_inputs(&config.security).map_err(anyhow::Error::msg)?;
-    let (snapshot, warnings) = build_snapshot(&config.apis_dir, config.settings.clone(), &inputs)?;
+    let (snapshot, warnings) =
+        build_snapshot(&config.apis_dir, config.settings.clone(), &inputs, &config.upstream_tls)?;
     let source =
         config.file.as_ref().map_or("built-in defaults".to_owned(), |f| f.display().to_string());
     println!("config: {source}");
