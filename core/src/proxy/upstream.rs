@@ -188,6 +188,13 @@ pub async fn read_response_head<S: AsyncReadRent>(
         match io::read_more(&mut up.stream, &mut up.rbuf, deadline).await {
             Ok(_) => {}
             Err(IoFailure::TimedOut) => return Err(UpstreamFailure::TimedOut),
+            // A TLS alert instead of a response: the backend refused the session after the
+            // handshake (TLS 1.3 client certificate checks end here); never retried.
+            Err(IoFailure::Failed(err)) if is_tls_error(&err) => {
+                let failure = TlsFailure::classify(&err);
+                tracing::warn!(?failure, error = %err, "upstream TLS session refused; no response");
+                return Err(UpstreamFailure::Tls(failure));
+            }
             Err(IoFailure::Closed | IoFailure::Failed(_)) if nothing_yet && up.reused => {
                 return Err(UpstreamFailure::StaleConnection)
             }
@@ -196,4 +203,9 @@ pub async fn read_response_head<S: AsyncReadRent>(
             }
         }
     }
+}
+
+/// Whether `err` carries a rustls error (as TLS streams report them).
+fn is_tls_error(err: &std::io::Error) -> bool {
+    err.get_ref().is_some_and(|e| e.is::<rustls::Error>())
 }
