@@ -154,6 +154,8 @@ fn the_gateway_presents_its_client_certificate_to_a_backend_that_requires_one() 
     let gw = Gateway::start(project(GatewayConfig::new(), "secure", &url, &[(&url, &ca.pem())]));
     let r = get(&gw, "/secure/1.0.0/items");
     assert_error(&r, 503, "102503");
+    let description = r.json()["error_description"].as_str().unwrap_or_default().to_owned();
+    assert!(description.contains("refused"), "{description}");
     front.backend().assert_received_nothing(SETTLE);
     assert_eq!(front.client_certificates(), 0);
     drop(gw);
