@@ -409,6 +409,82 @@ impl Fnv {
 mod tests {
     use super::*;
 
+    fn invalid_at(text: &str) -> (String, String) {
+        match crate::config::parse(Path::new("gateway.toml"), text).unwrap_err() {
+            ConfigError::InvalidConfig { pointer, reason, .. } => (pointer, reason),
+            other => panic!("expected InvalidConfig, got {other}"),
+        }
+    }
+
+    #[test]
+    fn section_is_read_and_errors_name_the_key() {
+        let config = crate::config::parse(Path::new("gateway.toml"), "").unwrap();
+        assert!(config.upstream_tls.verify_hostname, "verification is on by default");
+        let text = "[upstream_tls]\nverify_hostname = false";
+        let config = crate::config::parse(Path::new("gateway.toml"), text).unwrap();
+        assert!(!config.upstream_tls.verify_hostname);
+        assert!(config.upstream_tls.client_identity.is_none());
+
+        let (p, r) = invalid_at("[upstream_tls]\nclient_cert_file = \"gw.crt\"");
+        assert_eq!(p, "/upstream_tls/client_cert_file");
+        assert!(r.contains("go together"), "{r}");
+        let (p, r) = invalid_at(
+            "[upstream_tls]\nclient_cert_file = \"/nonexistent/gw.crt\"\n\
+             client_key_file = \"/nonexistent/gw.key\"",
+        );
+        assert_eq!(p, "/upstream_tls/client_cert_file");
+        assert!(r.contains("cannot read /nonexistent/gw.crt"), "{r}");
+        let (p, _) = invalid_at("[upstream_tls]\nverify = true");
+        assert_eq!(p, "/upstream_tls/verify");
+    }
+
+    #[test]
+    fn a_client_key_that_does_not_match_the_certificate_is_refused() {
+        let dir = std::env::temp_dir().join(format!("tp-upstream-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let cert = rcgen::generate_simple_self_signed(vec!["gw".to_owned()]).unwrap();
+        let other = rcgen::KeyPair::generate().unwrap();
+        std::fs::write(dir.join("gw.crt"), cert.cert.pem()).unwrap();
+        std::fs::write(dir.join("other.key"), other.serialize_pem()).unwrap();
+        std::fs::write(dir.join("gw.key"), cert.key_pair.serialize_pem()).unwrap();
+        let toml = |key: &str| {
+            format!(
+                "[upstream_tls]\nclient_cert_file = \"{}\"\nclient_key_file = \"{}\"",
+                dir.join("gw.crt").display(),
+                dir.join(key).display()
+            )
+        };
+        let (p, r) = invalid_at(&toml("other.key"));
+        assert_eq!(p, "/upstream_tls/client_key_file");
+        assert!(r.contains("does not match"), "{r}");
+        let config = crate::config::parse(Path::new("gateway.toml"), &toml("gw.key")).unwrap();
+        assert_eq!(config.upstream_tls.client_identity.map(|i| i.chain.len()), Some(1));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn ids_depend_on_trust_and_name_and_configs_are_shared() {
+        let settings = UpstreamTls::default();
+        let mut attacher = TlsAttacher::new(&settings);
+        let ca = rcgen::generate_simple_self_signed(vec!["ca".to_owned()]).unwrap();
+        let pinned = EndpointCert {
+            origin: "a:443".to_owned(),
+            certs: vec![ca.cert.der().clone()],
+            file: PathBuf::from("endpoint_certificates.yaml"),
+            pointer: "/data/0".to_owned(),
+        };
+        let name = |n: &str| ServerName::try_from(n.to_owned()).unwrap();
+        let a = attacher.client(&[&pinned], &name("a")).unwrap();
+        let a_again = attacher.client(&[&pinned], &name("a")).unwrap();
+        let b = attacher.client(&[&pinned], &name("b")).unwrap();
+        assert_eq!(a.id, a_again.id, "stable");
+        assert_ne!(a.id, b.id, "the server name is part of the id");
+        assert!(Arc::ptr_eq(&a.config, &b.config), "one configuration per trust");
+        let no_verify = UpstreamTls { verify_hostname: false, ..UpstreamTls::default() };
+        let c = TlsAttacher::new(&no_verify).client(&[&pinned], &name("a")).unwrap();
+        assert_ne!(a.id, c.id, "the verification switch is part of the id");
+    }
+
     #[test]
     fn origins_are_normalised() {
         assert_eq!(
