@@ -71,10 +71,13 @@ CONFIGURATION
     via = \"\"                      # e.g. \"1.1 turnpike\"; empty = no Via header
     [log]
     level = \"info\"                # tracing EnvFilter syntax; env TURNPIKE_LOG overrides
+    [upstream_tls]                # https:// backends
+    verify_hostname = true        # false: chains still verified, host names not (warned)
+    # client_cert_file / client_key_file: PEM chain and key presented to backends that ask
 
 API DEFINITIONS
   Each file needs info.title, info.version, x-wso2-basePath (e.g. /petstore/v1) and
-  x-wso2-production-endpoints ({ urls: [\"http://host:port/base\"], type: http|load_balance|
+  x-wso2-production-endpoints ({ urls: [\"http[s]://host:port/base\"], type: http|load_balance|
   failover } or \"#/x-wso2-endpoints/<name>\") at the API, path or operation level. Optional:
   x-wso2-sandbox-endpoints, x-wso2-vhost. Extensions that are recognised but not enforced yet
   (throttling, CORS, interceptors, transports, mutual TLS) are logged as warnings.
