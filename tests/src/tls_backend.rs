@@ -109,7 +109,7 @@ struct Stats {
 /// A TLS front for a recording [`Backend`]; stops on drop.
 pub struct TlsBackend {
     addr: SocketAddr,
-    backend: Backend,
+    backend: Option<Backend>,
     stats: Arc<Stats>,
     accept: Option<JoinHandle<()>>,
 }
@@ -128,6 +128,14 @@ impl TlsBackend {
 
     /// Like [`TlsBackend::start`], in front of `backend`.
     pub fn start_with(identity: &Identity, client_ca: Option<&TestCa>, backend: Backend) -> Self {
+        let inner = backend.addr();
+        let mut front = TlsBackend::front(identity, client_ca, inner);
+        front.backend = Some(backend);
+        front
+    }
+
+    /// A TLS front for any plaintext server at `inner` (e.g. the key manager).
+    pub fn front(identity: &Identity, client_ca: Option<&TestCa>, inner: SocketAddr) -> Self {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = ServerConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
@@ -150,7 +158,7 @@ impl TlsBackend {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind tls front");
         let addr = listener.local_addr().expect("addr");
         let stats = Arc::new(Stats::default());
-        let (st, inner) = (stats.clone(), backend.addr());
+        let st = stats.clone();
         let accept = std::thread::Builder::new()
             .name(format!("tls-front-{}", addr.port()))
             .spawn(move || {
@@ -169,7 +177,7 @@ impl TlsBackend {
                 }
             })
             .expect("spawn tls front");
-        TlsBackend { addr, backend, stats, accept: Some(accept) }
+        TlsBackend { addr, backend: None, stats, accept: Some(accept) }
     }
 
     /// `https://HOST:PORT` + `base_path`.
@@ -181,9 +189,9 @@ impl TlsBackend {
         self.addr.port()
     }
 
-    /// The recording backend behind the front.
+    /// The recording backend behind the front (made with [`TlsBackend::start`]).
     pub fn backend(&self) -> &Backend {
-        &self.backend
+        self.backend.as_ref().expect("a front made by TlsBackend::front has no Backend")
     }
 
     /// TCP connections accepted.

@@ -6,9 +6,11 @@
 
 use std::time::Duration;
 
+use serde_json::json;
+use turnpike_tests::key_manager::{unix_now, KeyManager};
 use turnpike_tests::temp::TempDir;
 use turnpike_tests::tls_backend::{Identity, TestCa, TlsBackend};
-use turnpike_tests::{assert_error, wildcard_api, Gateway, GatewayConfig};
+use turnpike_tests::{api_yaml, assert_error, wildcard_api, Backend, Gateway, GatewayConfig};
 
 const SETTLE: Duration = Duration::from_millis(200);
 
@@ -226,4 +228,40 @@ fn bad_endpoint_certificates_name_the_file_and_entry() {
         stderr.contains("endpoint_certificates.yaml") && stderr.contains("/data/0/certificate"),
         "names the mapping entry; stderr:\n{stderr}"
     );
+}
+
+#[test]
+fn token_introspection_over_https_uses_the_same_tls_client() {
+    let ca = TestCa::new("key manager test CA");
+    let km = KeyManager::start();
+    let front = TlsBackend::front(&server(&ca), None, km.addr());
+    let backend = Backend::echo();
+    let files = TempDir::new("km-trust");
+    let trusted = files.write("ca.pem", &ca.pem());
+    let paths = "  /items:\n    get: {responses: {\"200\": {description: ok}}}\n";
+    let toml = format!(
+        "[security]\ndefault = \"oauth2\"\n[[security.issuers]]\nname = \"km\"\nissuer = \"{}\"\n\
+         jwks_url = \"{}\"\n[security.introspection]\nurl = \"{}\"\ncache_ttl_s = 60\n",
+        km.issuer(),
+        km.jwks_url(),
+        km.introspection_url()
+            .replace(&format!("http://{}", km.addr()), &front.url("localhost", "")),
+    );
+    let gw = Gateway::start(
+        GatewayConfig::new()
+            .api("shop.yaml", api_yaml("Shop", "/shop/v1", &[backend.url("")], paths))
+            .toml(&toml)
+            .env("SSL_CERT_FILE", &trusted.to_string_lossy()),
+    );
+    km.register_opaque(
+        "opaque-tls",
+        json!({"scope": "", "client_id": "app", "exp": unix_now() + 600}),
+        true,
+    );
+    let r = gw.client().request(
+        b"GET /shop/v1/items HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer opaque-tls\r\n\r\n",
+    );
+    assert_eq!(r.status, 200, "{}; front errors: {:?}", r.describe(), front.errors());
+    assert_eq!(km.introspections_of("opaque-tls"), 1);
+    assert_eq!(front.handshakes(), 1, "the introspection call went through the TLS front");
 }
