@@ -17,10 +17,16 @@
 //! problems were already reported with pointers by [`crate::openapi`] / [`crate::project`]; if the
 //! router still refuses a route, the error names the definition file it came from.
 //!
+//! `https://` endpoints get their TLS client configuration here ([`TlsAttacher`]: the project's
+//! endpoint certificates, else the system trust store, and `[upstream_tls]`), before clusters are
+//! deduplicated, so two projects trusting different certificates for one URL get two clusters.
+//!
 //! Not done here: snapshot versions (the core assigns them at publication; `version` is 0).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+
+use crate::upstream_tls::{EndpointCerts, TlsAttacher, UpstreamTls};
 use std::sync::Arc;
 
 use turnpike_policy::auth::ApiRef;
@@ -48,16 +54,32 @@ pub fn compile_secured(
     settings: Settings,
     security: &SecurityInputs,
 ) -> Result<Snapshot, CompileError> {
+    compile_with_tls(defs, settings, security, &UpstreamTls::default())
+}
+
+/// Builds a snapshot (version 0) from definitions, settings, security inputs and
+/// `[upstream_tls]`.
+pub fn compile_with_tls(
+    defs: &[ApiDefinition],
+    settings: Settings,
+    security: &SecurityInputs,
+    upstream_tls: &UpstreamTls,
+) -> Result<Snapshot, CompileError> {
     check_conflicts(defs)?;
+    let mut tls = TlsAttacher::new(upstream_tls);
     let mut apis = Vec::with_capacity(defs.len());
     let mut routes = Vec::new();
     let mut specs = Vec::new();
     let mut clusters = Clusters::default();
-    let introspection_cluster = security.config.introspection.as_ref().map(|i| {
-        let set =
-            EndpointSet { balance: Balance::LoadBalance, endpoints: vec![i.endpoint.clone()] };
-        clusters.intern(&set).0
-    });
+    let introspection_cluster = match security.config.introspection.as_ref() {
+        Some(i) => {
+            let set =
+                EndpointSet { balance: Balance::LoadBalance, endpoints: vec![i.endpoint.clone()] };
+            let file = Path::new("gateway.toml [security.introspection]");
+            Some(clusters.intern(tls.attach(&set, &EndpointCerts::default(), file)?.as_ref()).0)
+        }
+        None => None,
+    };
     let table =
         Arc::new(security_table(security, introspection_cluster).map_err(CompileError::Security)?);
     let default_security = security.config.default;
@@ -83,6 +105,12 @@ pub fn compile_secured(
                     let index = RouteIndex(index_u32(routes.len()));
                     let methods: Vec<String> =
                         route.methods.iter().map(|m| m.as_str().to_owned()).collect();
+                    let production =
+                        tls.attach(&route.production, &def.endpoint_certs, &def.file)?;
+                    let sandbox = match &route.sandbox {
+                        Some(s) => Some(tls.attach(s, &def.endpoint_certs, &def.file)?),
+                        None => None,
+                    };
                     let action = match &route.mock {
                         _ if blocked => RouteAction::Blocked,
                         Some(mock) => RouteAction::Mock(mock.clone()),
@@ -92,8 +120,8 @@ pub fn compile_secured(
                         api: api_index,
                         template: resource.template.clone(),
                         methods: methods.clone(),
-                        production: clusters.intern(&route.production),
-                        sandbox: route.sandbox.as_ref().map(|s| clusters.intern(s)),
+                        production: clusters.intern(&production),
+                        sandbox: sandbox.as_ref().map(|s| clusters.intern(s)),
                         policies: secured_chain(
                             route_policy(
                                 &route.security,
@@ -157,13 +185,18 @@ pub fn api_id(name: &str, version: &str, vhost: Option<&str>) -> ApiId {
     ApiId(h.finish())
 }
 
-/// Stable id of a cluster: FNV-1a over each endpoint's address, authority and base path.
+/// Stable id of a cluster: FNV-1a over each endpoint's address, authority and base path, and
+/// for a TLS endpoint its client id (plain endpoints hash as they always did).
 pub fn cluster_id(endpoints: &[Endpoint]) -> ClusterId {
     let mut h = Fnv::new();
     for e in endpoints {
         h.field(e.addr.to_string().as_bytes());
         h.field(e.authority.as_bytes());
         h.field(e.base_path.as_bytes());
+        if let Some(tls) = &e.tls {
+            h.field(b"https");
+            h.field(&tls.client_id().0.to_le_bytes());
+        }
     }
     ClusterId(h.finish())
 }

@@ -37,6 +37,9 @@
 //! [upstream]
 //! max_idle_per_endpoint = 64
 //! idle_timeout_ms = 30000
+//! [upstream_tls]             # TLS to https:// backends; see crate::upstream_tls
+//! verify_hostname = true
+//! # client_cert_file = "gw.crt"   # presented to backends that ask (with client_key_file)
 //! [proxy]
 //! trusted_proxies = []       # CIDRs whose X-Forwarded-For is believed
 //! via = ""                   # Via pseudonym, e.g. "1.1 turnpike"; empty = no Via header
@@ -107,6 +110,8 @@ pub struct GatewayConfig {
     pub security: crate::security::SecurityConfig,
     /// `[tls]`: the HTTPS listener (its certificates are in `settings.tls`).
     pub tls: Option<crate::https::TlsConfig>,
+    /// `[upstream_tls]`.
+    pub upstream_tls: crate::upstream_tls::UpstreamTls,
 }
 
 impl Default for GatewayConfig {
@@ -123,6 +128,7 @@ impl Default for GatewayConfig {
             state_dir: PathBuf::from(crate::admin::DEFAULT_STATE_DIR),
             security: crate::security::SecurityConfig::default(),
             tls: None,
+            upstream_tls: crate::upstream_tls::UpstreamTls::default(),
         }
     }
 }
@@ -186,8 +192,18 @@ pub fn parse(file: &Path, text: &str) -> Result<GatewayConfig, ConfigError> {
     })?;
     let top = Section { file, pointer: Pointer::root(), table: &root };
     top.only(&[
-        "listener", "runtime", "apis", "limits", "timeouts", "upstream", "proxy", "log", "admin",
-        "security", "tls",
+        "listener",
+        "runtime",
+        "apis",
+        "limits",
+        "timeouts",
+        "upstream",
+        "proxy",
+        "log",
+        "admin",
+        "security",
+        "tls",
+        "upstream_tls",
     ])?;
     let mut config = GatewayConfig { file: Some(file.to_path_buf()), ..GatewayConfig::default() };
 
@@ -262,6 +278,9 @@ pub fn parse(file: &Path, text: &str) -> Result<GatewayConfig, ConfigError> {
             pool.idle_timeout = d;
         }
         config.settings.pool = pool;
+    }
+    if let Some(s) = top.section("upstream_tls")? {
+        config.upstream_tls = crate::upstream_tls::parse_section(&s)?;
     }
     if let Some(s) = top.section("proxy")? {
         s.only(&["trusted_proxies", "via"])?;

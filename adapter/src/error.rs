@@ -103,6 +103,9 @@ pub enum CompileError {
     Route { file: PathBuf, source: RouterError },
     /// The security configuration cannot be built (stores, subscriptions).
     Security(String),
+    /// An `https://` endpoint cannot get a TLS client configuration (no trust anchors, a bad
+    /// endpoint certificate).
+    UpstreamTls { file: PathBuf, endpoint: String, reason: String },
 }
 
 impl fmt::Display for CompileError {
@@ -119,6 +122,9 @@ impl fmt::Display for CompileError {
             }
             Self::Route { file, source } => write!(f, "{}: {source}", file.display()),
             Self::Security(reason) => f.write_str(reason),
+            Self::UpstreamTls { file, endpoint, reason } => {
+                write!(f, "{}: endpoint {endpoint}: {reason}", file.display())
+            }
         }
     }
 }

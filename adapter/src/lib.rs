@@ -24,8 +24,9 @@ pub mod pointer;
 pub mod project;
 pub mod security;
 pub mod summary;
+pub mod upstream_tls;
 
-pub use compile::{compile, compile_secured};
+pub use compile::{compile, compile_secured, compile_with_tls};
 pub use config::{GatewayConfig, Overrides};
 pub use error::{BuildError, CompileError, ConfigError, LoadError, Warning};
 pub use load::{load_dir, Loaded};
@@ -37,9 +38,10 @@ pub fn build_snapshot(
     dir: &std::path::Path,
     settings: turnpike_core::Settings,
     security: &security::SecurityInputs,
+    upstream_tls: &upstream_tls::UpstreamTls,
 ) -> Result<(turnpike_core::Snapshot, Vec<Warning>), BuildError> {
     let loaded = load_dir(dir).map_err(BuildError::Load)?;
-    let snapshot =
-        compile_secured(&loaded.definitions, settings, security).map_err(BuildError::Compile)?;
+    let snapshot = compile_with_tls(&loaded.definitions, settings, security, upstream_tls)
+        .map_err(BuildError::Compile)?;
     Ok((snapshot, loaded.warnings))
 }

@@ -84,10 +84,13 @@ CONFIGURATION
   again whenever gateway.toml changes (touch it after replacing them): new connections get the
   new certificate, open ones keep theirs; a file that does not load is logged and the running
   certificates stay. tls.listen needs a restart.
+    [upstream_tls]                # https:// backends
+    verify_hostname = true        # false: chains still verified, host names not (warned)
+    # client_cert_file / client_key_file: PEM chain and key presented to backends that ask
 
 API DEFINITIONS
   Each file needs info.title, info.version, x-wso2-basePath (e.g. /petstore/v1) and
-  x-wso2-production-endpoints ({ urls: [\"http://host:port/base\"], type: http|load_balance|
+  x-wso2-production-endpoints ({ urls: [\"http[s]://host:port/base\"], type: http|load_balance|
   failover } or \"#/x-wso2-endpoints/<name>\") at the API, path or operation level. Optional:
   x-wso2-sandbox-endpoints, x-wso2-vhost. Extensions that are recognised but not enforced yet
   (throttling, CORS, interceptors, transports, mutual TLS) are logged as warnings.
@@ -396,6 +399,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         settings: config.settings.clone(),
         ack_timeout: deploy::manager::DEFAULT_ACK_TIMEOUT,
         security: inputs,
+        upstream_tls: config.upstream_tls.clone(),
     };
     let (manager, snapshot, warnings) = Manager::<GatewayHandle>::open(options)?;
     log_warnings(&warnings);
@@ -537,7 +541,8 @@ fn start_admin(
 fn validate(args: CommonArgs) -> anyhow::Result<()> {
     let config = configure(&args, Overrides::default())?;
     let inputs = security::initial_inputs(&config.security).map_err(anyhow::Error::msg)?;
-    let (snapshot, warnings) = build_snapshot(&config.apis_dir, config.settings.clone(), &inputs)?;
+    let (snapshot, warnings) =
+        build_snapshot(&config.apis_dir, config.settings.clone(), &inputs, &config.upstream_tls)?;
     let source =
         config.file.as_ref().map_or("built-in defaults".to_owned(), |f| f.display().to_string());
     println!("config: {source}");

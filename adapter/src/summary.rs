@@ -91,7 +91,10 @@ fn endpoints(snapshot: &Snapshot, cluster: ClusterIndex) -> String {
             let urls: Vec<String> = c
                 .endpoints
                 .iter()
-                .map(|e| format!("http://{}{} ({})", e.authority, e.base_path, e.addr))
+                .map(|e| {
+                    let scheme = if e.tls.is_some() { "https" } else { "http" };
+                    format!("{scheme}://{}{} ({})", e.authority, e.base_path, e.addr)
+                })
                 .collect();
             urls.join(", ")
         },

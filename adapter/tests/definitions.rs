@@ -179,9 +179,9 @@ fn two_apis_on_one_base_path_conflict() {
 const BAD: &[(&str, &str, &str)] = &[
     ("no-base-path.yaml", "/x-wso2-basePath", "missing"),
     (
-        "https-endpoint.yaml",
+        "ws-endpoint.yaml",
         "/paths/~1pets~1{id}/get/x-wso2-production-endpoints/urls/0",
-        "TLS to backends is not supported yet",
+        "unsupported scheme \"ws\"",
     ),
     (
         "dangling-ref.yaml",

@@ -778,13 +778,13 @@ const BAD: &[Case] = &[
         "unknown implementation type",
     ),
     (
-        "https",
-        |a| a.replace("http://127.0.0.1:9000/api", "https://127.0.0.1:9000/api"),
+        "scheme",
+        |a| a.replace("http://127.0.0.1:9000/api", "ftp://127.0.0.1:9000/api"),
         id,
         &[],
         "api.yaml",
         "/data/endpointConfig/production_endpoints/url",
-        "TLS to backends is not supported yet",
+        "unsupported scheme \"ftp\"",
     ),
     (
         "lb-url",

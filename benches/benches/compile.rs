@@ -30,6 +30,7 @@ fn endpoint(port: u16, path: &str) -> EndpointSet {
             addr: ([127, 0, 0, 1], port).into(),
             authority: format!("127.0.0.1:{port}"),
             base_path: path.to_owned(),
+            tls: None,
         }],
     }
 }
@@ -76,6 +77,7 @@ fn definitions(resources_per_api: usize) -> Vec<ApiDefinition> {
             lifecycle: "PUBLISHED".to_owned(),
             default_version: false,
             default_base_path: None,
+            endpoint_certs: Default::default(),
         })
         .collect()
 }

@@ -33,6 +33,7 @@ pub mod router;
 pub mod runtime;
 pub mod shutdown;
 pub mod snapshot;
+pub mod tls;
 pub mod upstream;
 pub mod well_known;
 pub mod worker;

@@ -5,10 +5,17 @@
 //! `{"code":"<code>","error_message":"...","error_description":"..."}` with
 //! `content-type: application/json`. Codes are Choreo Connect's where it has one (`"404"` for no
 //! matching API or resource, `1025xx` for upstream faults); otherwise the status itself.
+//!
+//! A failed TLS handshake with a backend is 503 `102503`, like a refused connection: Choreo
+//! Connect's router (Envoy) counts TLS failures as upstream connection failures (`UF`), which it
+//! reports as 102503. The description says which TLS check failed (untrusted certificate, wrong
+//! host name, ...), never more of the backend than that; the log has the rest.
 
 use turnpike_http::h1::{self, Version};
 use turnpike_http::H1Error;
 use turnpike_policy::Denial;
+
+use crate::tls::client::TlsFailure;
 
 /// A reply the gateway generates instead of (or after failing to get) an upstream response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +32,8 @@ pub enum LocalReply<'a> {
     RequestTimeout,
     /// The upstream refused or reset the connection.
     UpstreamUnavailable,
+    /// The TLS handshake with the upstream failed.
+    UpstreamTls(TlsFailure),
     /// The upstream did not answer in time.
     UpstreamTimeout,
     /// The upstream answered with something that is not valid HTTP/1.1.
@@ -77,6 +86,9 @@ impl<'a> LocalReply<'a> {
                 "Service Unavailable",
                 "The backend service is unavailable: the connection was refused or reset.",
             ),
+            Self::UpstreamTls(failure) => {
+                r(503, "102503", "Service Unavailable", failure.description())
+            }
             Self::UpstreamTimeout => {
                 r(504, "102504", "Gateway Timeout", "The backend service did not respond in time.")
             }
@@ -261,6 +273,9 @@ mod tests {
     fn upstream_codes_are_choreo_connects() {
         assert_eq!(LocalReply::UpstreamUnavailable.render().code, "102503");
         assert_eq!(LocalReply::UpstreamUnavailable.render().status, 503);
+        let tls = LocalReply::UpstreamTls(TlsFailure::WrongHostName).render();
+        assert_eq!((tls.status, tls.code), (503, "102503"));
+        assert!(tls.description.contains("host name"), "{}", tls.description);
         assert_eq!(LocalReply::UpstreamTimeout.render().code, "102504");
         assert_eq!(LocalReply::UpstreamTimeout.render().status, 504);
         assert_eq!(LocalReply::ApiBlocked.render().code, "700700");

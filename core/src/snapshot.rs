@@ -16,6 +16,7 @@ use turnpike_policy::BuiltinPolicy;
 
 use crate::config::Settings;
 use crate::router::Router;
+use crate::tls::client::{EndpointTls, TlsClientId};
 
 /// Stable identity of an API across snapshots (derived from name + version + vhost).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -113,6 +114,8 @@ pub struct Endpoint {
     /// Path prefix of the endpoint URL with no trailing slash (`""` for `http://host:port`). The request
     /// path after the API base path is appended to it.
     pub base_path: String,
+    /// TLS to this endpoint (`https://` URLs); `None`: plain HTTP.
+    pub tls: Option<EndpointTls>,
 }
 
 /// Everything a core needs to serve requests; immutable once built.
@@ -144,5 +147,14 @@ impl Snapshot {
     /// The cluster at `index`, if valid.
     pub fn cluster(&self, index: ClusterIndex) -> Option<&Cluster> {
         self.clusters.get(index.0 as usize)
+    }
+
+    /// Ids of the upstream TLS configurations the clusters use.
+    pub fn tls_client_ids(&self) -> impl Iterator<Item = TlsClientId> + '_ {
+        self.clusters
+            .iter()
+            .flat_map(|c| &c.endpoints)
+            .filter_map(|e| e.tls.as_ref().and_then(|t| t.client.as_ref()))
+            .map(|c| c.id)
     }
 }

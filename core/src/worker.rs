@@ -27,6 +27,7 @@ use crate::request_id::RequestIds;
 use crate::runtime::{self, TcpListener};
 use crate::shutdown::ShutdownSignal;
 use crate::snapshot::Snapshot;
+use crate::tls::client::{CoreClients, TlsPoolKey, TlsStream};
 use crate::upstream::{Balancer, Pool};
 
 /// The snapshot a core serves, as cached by that core (cloning the `Rc` is not atomic).
@@ -38,6 +39,10 @@ pub struct Worker {
     pub index: usize,
     table: RefCell<Table>,
     pub pool: RefCell<Pool>,
+    /// Idle TLS connections to `https://` endpoints (a pool of their own: see `upstream::pool`).
+    pub tls_pool: RefCell<Pool<TlsStream, TlsPoolKey>>,
+    /// This core's copies of the snapshot's upstream TLS configurations (session caches).
+    pub tls_clients: RefCell<CoreClients>,
     pub balancer: RefCell<Balancer>,
     pub counters: Arc<WorkerCounters>,
     pub clock: Clock,
@@ -74,6 +79,8 @@ impl Worker {
             index,
             table: RefCell::new(Rc::new(snapshot)),
             pool: RefCell::new(Pool::default()),
+            tls_pool: RefCell::new(Pool::default()),
+            tls_clients: RefCell::new(CoreClients::default()),
             balancer: RefCell::new(Balancer::default()),
             counters,
             clock: Clock::System,
@@ -111,6 +118,10 @@ impl Worker {
             return;
         }
         self.policy_state.borrow_mut().on_snapshot(&snapshot.security);
+        if !self.tls_clients.borrow().is_empty() {
+            let in_use: Vec<_> = snapshot.tls_client_ids().collect();
+            self.tls_clients.borrow_mut().retain(|id| in_use.contains(&id));
+        }
         *self.table.borrow_mut() = Rc::new(snapshot);
         self.counters.snapshot_version.store(version, std::sync::atomic::Ordering::Release);
         tracing::debug!(worker = self.index, version, "snapshot installed");
@@ -187,6 +198,7 @@ pub async fn run(
         );
     }
     worker.pool.borrow_mut().clear();
+    worker.tls_pool.borrow_mut().clear();
 }
 
 async fn control_loop(worker: Rc<Worker>, mut control: ControlReceiver, published: Published) {
@@ -228,7 +240,9 @@ async fn sweeper(worker: Rc<Worker>) {
                 ticks += 1;
                 if ticks.is_multiple_of(ticks_per_eviction) {
                     let idle_timeout = worker.table().settings.pool.idle_timeout;
-                    worker.pool.borrow_mut().evict_expired(worker.clock.now(), idle_timeout);
+                    let now = worker.clock.now();
+                    worker.pool.borrow_mut().evict_expired(now, idle_timeout);
+                    worker.tls_pool.borrow_mut().evict_expired(now, idle_timeout);
                 }
             }
         }

@@ -72,6 +72,7 @@ fn snapshot(service: SocketAddr, response_timeout: Duration) -> Snapshot {
                 addr: service,
                 authority: service.to_string(),
                 base_path: String::new(),
+                tls: None,
             }],
         }],
         router: Router::empty(),

@@ -90,6 +90,7 @@ fn snapshot(backend: SocketAddr) -> Snapshot {
                 addr: backend,
                 authority: backend.to_string(),
                 base_path: "/backend".into(),
+                tls: None,
             }],
         }],
         router,

@@ -31,6 +31,8 @@ pub struct GatewayConfig {
     pub driver: Option<String>,
     /// Extra arguments after `run`.
     pub args: Vec<String>,
+    /// Environment variables set for the process.
+    pub env: Vec<(String, String)>,
 }
 
 impl Default for GatewayConfig {
@@ -41,6 +43,7 @@ impl Default for GatewayConfig {
             workers: Some(1),
             driver: None,
             args: Vec::new(),
+            env: Vec::new(),
         }
     }
 }
@@ -70,6 +73,12 @@ impl GatewayConfig {
 
     pub fn driver(mut self, d: &str) -> Self {
         self.driver = Some(d.to_owned());
+        self
+    }
+
+    /// Sets an environment variable for the gateway process.
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_owned(), value.to_owned()));
         self
     }
 }
@@ -200,6 +209,7 @@ impl Gateway {
                 cmd.arg("--admin-listen").arg("off");
             }
             cmd.args(&cfg.args)
+                .envs(cfg.env.iter().map(|(k, v)| (k, v)))
                 .current_dir(dir.path())
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())

@@ -5,7 +5,8 @@
 //! on std threads, [`client`] is a raw TCP client with its own small response reader, [`temp`]
 //! makes throw-away directories and [`pattern`] generates and digests deterministic bodies.
 //! [`key_manager`] is an OAuth2 key-manager stand-in (JWKS, introspection, token minting) for
-//! the security tests. It does not depend on any gateway crate, so it cannot share the gateway's
+//! the security tests. [`tls_backend`] makes certificates and puts a TLS front before a backend
+//! (upstream TLS tests). It does not depend on any gateway crate, so it cannot share the gateway's
 //! bugs.
 //!
 //! Every blocking read is bounded by a timeout; every port comes from binding `127.0.0.1:0`, so
@@ -18,6 +19,7 @@ pub mod key_manager;
 pub mod pattern;
 pub mod temp;
 pub mod tls;
+pub mod tls_backend;
 pub mod wire;
 
 pub use backend::{Backend, Behaviour, Framing, Recorded};

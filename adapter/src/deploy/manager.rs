@@ -30,7 +30,7 @@ use super::api::{
     ApiSource, Change, DeployError, DeployOutcome, DeployedApi, Deployments, SnapshotInfo,
 };
 use super::source;
-use crate::compile::compile_secured;
+use crate::compile::compile_with_tls;
 use crate::error::{CompileError, LoadError, Warning};
 use crate::openapi::ApiDefinition;
 use crate::security::{AdminSecurity, SecurityInputs};
@@ -114,6 +114,8 @@ pub struct ManagerOptions {
     pub ack_timeout: Duration,
     /// `[security]` and what changes at run time (JWKS, subscriptions, revocations).
     pub security: SecurityInputs,
+    /// `[upstream_tls]`: trust and identity for `https://` backends.
+    pub upstream_tls: crate::upstream_tls::UpstreamTls,
 }
 
 /// Why the manager could not build the first snapshot (the gateway does not start).
@@ -367,8 +369,13 @@ impl<P: Publisher> State<P> {
         }
         let mut defs: Vec<ApiDefinition> = directory.to_vec();
         defs.extend(admin.values().flat_map(|p| p.definitions.iter().cloned()));
-        compile_secured(&defs, self.options.settings.clone(), &self.options.security)
-            .map_err(compile_error)
+        compile_with_tls(
+            &defs,
+            self.options.settings.clone(),
+            &self.options.security,
+            &self.options.upstream_tls,
+        )
+        .map_err(compile_error)
     }
 
     /// Publishes, waits for every core, and records what is served.
@@ -495,6 +502,11 @@ fn compile_error(err: CompileError) -> DeployError {
                 pointer: String::new(),
                 reason: source.to_string(),
             },
+        },
+        CompileError::UpstreamTls { file, endpoint, reason } => DeployError::Invalid {
+            file: file.display().to_string(),
+            pointer: String::new(),
+            reason: format!("endpoint {endpoint}: {reason}"),
         },
     }
 }

@@ -281,6 +281,7 @@ mod tests {
                 subscriptions: vec![sub("", "seed", "Pets")],
                 ..Default::default()
             },
+            upstream_tls: Default::default(),
         };
         let (manager, _, _) = Manager::<Fake>::open(options).unwrap();
         manager.attach(Fake { version: Cell::new(1), acks });

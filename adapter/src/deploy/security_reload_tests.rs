@@ -73,6 +73,7 @@ fn manager(dir: &Path, config: SecurityConfig) -> Manager<Fake> {
         settings: Default::default(),
         ack_timeout: Duration::from_millis(10),
         security,
+        upstream_tls: Default::default(),
     };
     let (manager, _, _) = Manager::<Fake>::open(options).unwrap();
     manager.attach(Fake(Cell::new(1)));

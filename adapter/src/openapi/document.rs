@@ -174,6 +174,7 @@ pub(super) fn parse_document(
         lifecycle: PUBLISHED.to_owned(),
         default_version: false,
         default_base_path: None,
+        endpoint_certs: Default::default(),
     };
     Ok(Parsed { definition, warnings: w.warnings })
 }

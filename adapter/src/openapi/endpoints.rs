@@ -10,12 +10,17 @@
 //!
 //! Errors point at the value at fault: a bad URL inside a catalogue entry is reported at the
 //! entry (`/x-wso2-endpoints/0/myEndpoint/urls/1`), a dangling reference at the reference.
-//! Not done here: TLS to backends (rejected with a clear message), health checks, timeouts per
-//! endpoint (`advanceEndpointConfig`, warned), backend credentials (`securityConfig`, warned).
+//! `https://` URLs (default port 443) become endpoints with TLS whose server name is the URL's
+//! host; their trust and client configuration are attached when the snapshot compiles
+//! (`crate::upstream_tls`).
+//!
+//! Not done here: health checks, timeouts per endpoint (`advanceEndpointConfig`, warned),
+//! backend credentials (`securityConfig`, warned).
 
 use std::net::ToSocketAddrs;
 
 use serde_json::{Map, Value};
+use turnpike_core::tls::client::EndpointTls;
 use turnpike_core::Endpoint;
 
 use super::document::{kind, Walker};
@@ -196,17 +201,22 @@ fn definition(
     Ok(EndpointSet { balance, endpoints })
 }
 
-/// Parses `http://host[:port][/path]` and resolves the host. The error is the reason text.
+/// Parses `http[s]://host[:port][/path]` and resolves the host. The error is the reason text.
 pub(crate) fn parse_url(url: &str) -> Result<Endpoint, String> {
     let Some((scheme, rest)) = url.split_once("://") else {
-        return Err(format!("{url:?} is not an absolute URL (expected http://host[:port][/path])"));
+        return Err(format!(
+            "{url:?} is not an absolute URL (expected http[s]://host[:port][/path])"
+        ));
     };
-    if scheme.eq_ignore_ascii_case("https") {
-        return Err(format!("{url:?}: TLS to backends is not supported yet; use an http:// URL"));
-    }
-    if !scheme.eq_ignore_ascii_case("http") {
-        return Err(format!("{url:?}: unsupported scheme {scheme:?}; only http:// is supported"));
-    }
+    let tls = if scheme.eq_ignore_ascii_case("https") {
+        true
+    } else if scheme.eq_ignore_ascii_case("http") {
+        false
+    } else {
+        return Err(format!(
+            "{url:?}: unsupported scheme {scheme:?}; expected http:// or https://"
+        ));
+    };
     if rest.contains(['?', '#']) {
         return Err(format!("{url:?}: an endpoint URL must not have a query or fragment"));
     }
@@ -220,7 +230,15 @@ pub(crate) fn parse_url(url: &str) -> Result<Endpoint, String> {
     if authority.contains('@') {
         return Err(format!("{url:?}: user information in endpoint URLs is not supported"));
     }
-    let (host, port) = split_host_port(authority).map_err(|reason| format!("{url:?}: {reason}"))?;
+    let default_port = if tls { 443 } else { 80 };
+    let (host, port) =
+        split_host_port(authority, default_port).map_err(|reason| format!("{url:?}: {reason}"))?;
+    let tls = match tls {
+        false => None,
+        true => Some(EndpointTls::for_host(host).ok_or_else(|| {
+            format!("{url:?}: {host:?} is not a valid TLS server name (DNS name or IP address)")
+        })?),
+    };
     let addr = (host, port)
         .to_socket_addrs()
         .map_err(|err| format!("{url:?}: cannot resolve host {host:?}: {err}"))?
@@ -230,11 +248,12 @@ pub(crate) fn parse_url(url: &str) -> Result<Endpoint, String> {
         addr,
         authority: authority.to_owned(),
         base_path: path.trim_end_matches('/').to_owned(),
+        tls,
     })
 }
 
-/// Splits `host[:port]` / `[v6][:port]`; the port defaults to 80.
-fn split_host_port(authority: &str) -> Result<(&str, u16), String> {
+/// Splits `host[:port]` / `[v6][:port]`; the port defaults to `default_port`.
+fn split_host_port(authority: &str, default_port: u16) -> Result<(&str, u16), String> {
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
         let (host, after) = v6.split_once(']').ok_or("unclosed '[' in host")?;
         match after {
@@ -251,7 +270,7 @@ fn split_host_port(authority: &str) -> Result<(&str, u16), String> {
         return Err("missing host".to_owned());
     }
     let port = match port {
-        None => 80,
+        None => default_port,
         Some(text) => text
             .parse::<u16>()
             .ok()
@@ -280,12 +299,26 @@ mod tests {
         assert_eq!(e.authority, "[::1]:9000");
         assert_eq!(e.base_path, "/a/b");
         assert!(parse_url("http://localhost:8081").is_ok());
+        assert!(e.tls.is_none());
+    }
+
+    #[test]
+    fn parses_https_urls() {
+        let e = parse_url("https://127.0.0.1/v1").unwrap();
+        assert_eq!(e.addr.port(), 443);
+        assert_eq!(e.authority, "127.0.0.1");
+        let tls = e.tls.unwrap();
+        assert_eq!(tls.server_name.to_str(), "127.0.0.1");
+        assert!(tls.client.is_none(), "attached at compile time");
+        let e = parse_url("HTTPS://localhost:8443").unwrap();
+        assert_eq!(e.addr.port(), 8443);
+        assert_eq!(e.tls.unwrap().server_name.to_str(), "localhost");
+        let e = parse_url("https://[::1]:9443/x").unwrap();
+        assert_eq!(e.tls.unwrap().server_name.to_str(), "::1");
     }
 
     #[test]
     fn rejects_bad_urls() {
-        let tls = parse_url("https://example.com").unwrap_err();
-        assert!(tls.contains("TLS to backends is not supported yet"), "{tls}");
         for bad in [
             "127.0.0.1:80",
             "ftp://h/",

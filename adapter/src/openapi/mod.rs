@@ -62,6 +62,9 @@ pub struct ApiDefinition {
     pub default_version: bool,
     /// The base path without the version (the context), served too when `default_version`.
     pub default_base_path: Option<String>,
+    /// Certificates the project trusts for its `https://` endpoints (`Endpoint-certificates/`);
+    /// empty: the system trust store.
+    pub endpoint_certs: crate::upstream_tls::EndpointCerts,
 }
 
 /// The lifecycle state every bare OpenAPI definition is in.

@@ -13,9 +13,11 @@
 //!   2.0 document (resources, resource-level `x-wso2-*` endpoints, examples for mocks).
 //! - `deployment_environments.yaml` (optional): one API per distinct `deploymentVhost`; none (or
 //!   an empty vhost) serves any host.
-//! - `Endpoint-certificates/`, `Client-certificates/`: warned about (TLS to backends and mutual TLS
-//!   are not enforced yet). `Policies/`: custom policy definitions (named in warnings; the
-//!   built-in policies need no file). Anything else (Docs, Image, meta-information) is ignored.
+//! - `Endpoint-certificates/`: certificates trusted for the project's `https://` backends, mapped
+//!   to endpoint URLs by `endpoint_certificates.yaml` (`endpoint_certs`).
+//! - `Client-certificates/`: warned about (mutual TLS with clients is not enforced yet).
+//!   `Policies/`: custom policy definitions (named in warnings; the built-in policies need no
+//!   file). Anything else (Docs, Image, meta-information) is ignored.
 //!
 //! Every error names the file (its path inside the project, prefixed by the folder or archive
 //! name) and the JSON pointer; archives are read in memory under the limits of `archive`.
@@ -25,6 +27,7 @@
 mod api_yaml;
 mod archive;
 mod doc;
+mod endpoint_certs;
 mod policies;
 
 use std::collections::BTreeMap;
@@ -296,16 +299,14 @@ fn load_tree(tree: &Tree, origin: &Path) -> Result<LoadedProject, LoadError> {
         }
     }
 
-    for dir in ["Endpoint-certificates", "Client-certificates"] {
-        if !tree.files_under(dir).is_empty() {
-            warnings.push(Warning {
-                file: tree.display(dir),
-                pointer: String::new(),
-                message: "TLS to backends / mutual TLS not enforced yet; certificates ignored"
-                    .to_owned(),
-            });
-        }
+    if !tree.files_under("Client-certificates").is_empty() {
+        warnings.push(Warning {
+            file: tree.display("Client-certificates"),
+            pointer: String::new(),
+            message: "mutual TLS not enforced yet; client certificates ignored".to_owned(),
+        });
     }
+    definition.endpoint_certs = endpoint_certs::load(tree, &mut warnings)?;
 
     definition.file = api_file.clone();
     definition.lifecycle = api.lifecycle.clone();

@@ -12,8 +12,10 @@ use turnpike_policy::Callout;
 use crate::conn::io::{self, IoFailure};
 use crate::deadline::Deadline;
 use crate::proxy::body::{BodyPump, OutFraming};
-use crate::proxy::upstream::{self, UpstreamFailure};
-use crate::snapshot::Snapshot;
+use crate::proxy::upstream::{self, Transport, UpstreamFailure};
+use crate::runtime::TcpStream;
+use crate::snapshot::{Endpoint, Snapshot};
+use crate::tls::client::TlsStream;
 use crate::worker::Worker;
 
 /// Largest callout response accepted (head and body), in bytes.
@@ -48,20 +50,33 @@ pub async fn perform(
     }
     worker.callouts_in_flight.set(worker.callouts_in_flight.get() + 1);
     let _in_flight = InFlight(&worker.callouts_in_flight);
-    let settings = &snap.settings;
-    let timeouts = &settings.timeouts;
     let cluster = snap
         .clusters
         .get(usize::try_from(callout.cluster).unwrap_or(usize::MAX))
         .ok_or(UpstreamFailure::Unavailable)?;
     let endpoint =
         worker.balancer.borrow_mut().pick(cluster).ok_or(UpstreamFailure::Unavailable)?;
+    match endpoint.tls {
+        None => exchange::<TcpStream>(worker, snap, deadline, callout, endpoint).await,
+        Some(_) => exchange::<TlsStream>(worker, snap, deadline, callout, endpoint).await,
+    }
+}
 
+/// The callout over a connection of kind `S` (plain or TLS).
+async fn exchange<S: Transport>(
+    worker: &Worker,
+    snap: &Snapshot,
+    deadline: &Deadline,
+    callout: &Callout,
+    endpoint: &Endpoint,
+) -> Result<CalloutReply, UpstreamFailure> {
+    let settings = &snap.settings;
+    let timeouts = &settings.timeouts;
     let mut request = callout.request.clone();
     let mut fresh = false;
     let mut reply = CalloutReply::default();
     let mut up = loop {
-        let mut up = upstream::acquire(
+        let mut up = upstream::acquire::<S>(
             worker,
             endpoint,
             fresh,
@@ -131,8 +146,8 @@ pub async fn perform(
     reply.raw = up.rbuf.get(..head_len).unwrap_or_default().to_vec();
     let clean_end = start == up.rbuf.len();
     if reply.head.keep_alive && !pump.until_closed() && clean_end {
-        worker.pool.borrow_mut().put(
-            endpoint.addr,
+        S::pool(worker).borrow_mut().put(
+            S::key(endpoint),
             up,
             worker.clock.now(),
             settings.pool.max_idle_per_endpoint,

@@ -10,6 +10,10 @@
 //! was in the first write. Upstream faults become local replies (503 102503, 504 102504, 502) when
 //! nothing has reached the client yet; after that the client connection is closed, never left with
 //! a half response it could mistake for a whole one.
+//!
+//! Everything from getting the connection on is generic over the [`upstream::Transport`]: plain
+//! TCP for `http://` endpoints, TLS for `https://` ones (a failed handshake is 503 102503 with a
+//! description of the TLS failure, and the request is never sent).
 
 mod body;
 pub mod callout;
@@ -17,6 +21,7 @@ mod headers;
 mod upstream;
 
 pub use body::{BodyError, BodyPump, OutFraming};
+use upstream::Transport;
 pub use upstream::UpstreamFailure;
 
 use turnpike_http::h1::{RequestBody, ResponseBody, Version};
@@ -28,7 +33,9 @@ use crate::conn::{ClientConn, ClientStream};
 use crate::counters::bump;
 use crate::exchange::respond_locally;
 use crate::local_reply::LocalReply;
+use crate::runtime::TcpStream;
 use crate::snapshot::{Endpoint, Route, Snapshot};
+use crate::tls::client::TlsStream;
 use crate::upstream::UpstreamConn;
 use crate::worker::Worker;
 
@@ -47,19 +54,16 @@ enum StreamFailure {
 }
 
 /// Proxies the request in `conn` to `endpoint`; returns whether the client connection stays open.
-pub async fn forward<S: ClientStream>(
+pub async fn forward<C: ClientStream>(
     worker: &Worker,
     snap: &Snapshot,
-    conn: &mut ClientConn<S>,
+    conn: &mut ClientConn<C>,
     route: &Route,
     endpoint: &Endpoint,
     base_len: usize,
     ctx: &mut RequestContext,
 ) -> bool {
     let settings = &snap.settings;
-    let timeouts = &settings.timeouts;
-    let method = conn.head.method;
-    let client_version = conn.head.version;
 
     let (mut request_body, upstream_body) = match conn.head.body {
         RequestBody::None => (BodyPump::none(), UpstreamBody::None),
@@ -97,10 +101,56 @@ pub async fn forward<S: ClientStream>(
         Err(err) => return refuse_body(worker, conn, err, settings).await,
     }
     let whole_body_sent_first = request_body.is_done();
+    match endpoint.tls {
+        None => {
+            exchange::<C, TcpStream>(
+                worker,
+                snap,
+                conn,
+                route,
+                endpoint,
+                request_body,
+                ctx,
+                whole_body_sent_first,
+            )
+            .await
+        }
+        Some(_) => {
+            exchange::<C, TlsStream>(
+                worker,
+                snap,
+                conn,
+                route,
+                endpoint,
+                request_body,
+                ctx,
+                whole_body_sent_first,
+            )
+            .await
+        }
+    }
+}
 
+/// Sends the encoded request (and the rest of its body) over a connection of kind `S`, then
+/// relays the response.
+#[allow(clippy::too_many_arguments)]
+async fn exchange<C: ClientStream, S: Transport>(
+    worker: &Worker,
+    snap: &Snapshot,
+    conn: &mut ClientConn<C>,
+    route: &Route,
+    endpoint: &Endpoint,
+    mut request_body: BodyPump,
+    ctx: &mut RequestContext,
+    whole_body_sent_first: bool,
+) -> bool {
+    let settings = &snap.settings;
+    let timeouts = &settings.timeouts;
+    let method = conn.head.method;
+    let client_version = conn.head.version;
     let mut fresh = false;
     let up = loop {
-        let mut up = match upstream::acquire(
+        let mut up = match upstream::acquire::<S>(
             worker,
             endpoint,
             fresh,
@@ -200,10 +250,10 @@ pub async fn forward<S: ClientStream>(
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn relay_response<S: ClientStream>(
+async fn relay_response<C: ClientStream, S: Transport>(
     worker: &Worker,
-    conn: &mut ClientConn<S>,
-    mut up: UpstreamConn,
+    conn: &mut ClientConn<C>,
+    mut up: UpstreamConn<S>,
     endpoint: &Endpoint,
     request_body: &BodyPump,
     client_version: Version,
@@ -298,8 +348,8 @@ async fn relay_response<S: ClientStream>(
     bump(&worker.counters.proxied);
     if !upstream_closes && up.rbuf.is_empty() && request_body.is_done() {
         let settings_pool = &settings.pool;
-        worker.pool.borrow_mut().put(
-            endpoint.addr,
+        S::pool(worker).borrow_mut().put(
+            S::key(endpoint),
             up,
             worker.clock.now(),
             settings_pool.max_idle_per_endpoint,
@@ -308,9 +358,9 @@ async fn relay_response<S: ClientStream>(
     keep_alive
 }
 
-async fn stream_request_body<S: ClientStream>(
-    conn: &mut ClientConn<S>,
-    up: &mut UpstreamConn,
+async fn stream_request_body<C: ClientStream, S: Transport>(
+    conn: &mut ClientConn<C>,
+    up: &mut UpstreamConn<S>,
     pump: &mut BodyPump,
     settings: &crate::config::Settings,
 ) -> Result<(), StreamFailure> {
@@ -371,6 +421,7 @@ async fn upstream_failed<S: ClientStream>(
         UpstreamFailure::Unavailable | UpstreamFailure::StaleConnection => {
             LocalReply::UpstreamUnavailable
         }
+        UpstreamFailure::Tls(failure) => LocalReply::UpstreamTls(failure),
     };
     if !request_body.is_done() {
         // The rest of the body is still on the wire: the connection cannot carry another request.

@@ -1,7 +1,14 @@
 //! Getting an upstream connection (from this core's pool, or a new one within the connect timeout)
 //! and reading an upstream response head within the response timeout, skipping interim (1xx)
 //! responses.
+//!
+//! Plain and TLS connections are two [`Transport`]s: the proxy picks one per endpoint (by whether
+//! it has TLS) and runs the same generic code over it, so a plain request does no TLS work and
+//! carries no TLS state, and a TLS one differs only in how a new connection is opened (TCP, then
+//! the handshake in `tls::client`) and in the pool it is kept in.
 
+use std::cell::RefCell;
+use std::hash::Hash;
 use std::time::Duration;
 
 use turnpike_http::h1::{parse_response, Method, Parsed, ResponseHead};
@@ -10,9 +17,10 @@ use turnpike_http::Limits;
 use crate::conn::io::{self, IoFailure};
 use crate::counters::bump;
 use crate::deadline::Deadline;
-use crate::runtime;
+use crate::runtime::{self, AsyncReadRent, AsyncWriteRent, TcpStream};
 use crate::snapshot::Endpoint;
-use crate::upstream::UpstreamConn;
+use crate::tls::client::{self as tls, TlsFailure, TlsPoolKey, TlsStream};
+use crate::upstream::{Pool, UpstreamConn};
 use crate::worker::Worker;
 
 /// Initial read-buffer capacity of an upstream connection.
@@ -29,26 +37,113 @@ pub enum UpstreamFailure {
     Invalid,
     /// A reused connection was closed before anything came back: the request may be sent again.
     StaleConnection,
+    /// The TLS handshake failed (the request was never sent).
+    Tls(TlsFailure),
+}
+
+/// How connections to an endpoint are opened and pooled: plain TCP or TLS over it.
+pub(crate) trait Transport: AsyncReadRent + AsyncWriteRent + Sized {
+    /// What idle connections are found by.
+    type Key: Copy + Eq + Hash;
+    /// The pool key of `endpoint`'s connections.
+    fn key(endpoint: &Endpoint) -> Self::Key;
+    /// This core's pool of idle connections of this kind.
+    fn pool(worker: &Worker) -> &RefCell<Pool<Self, Self::Key>>;
+    /// Turns a fresh TCP connection to `endpoint` into one of this kind.
+    async fn open(
+        worker: &Worker,
+        endpoint: &Endpoint,
+        tcp: TcpStream,
+        limit: Duration,
+    ) -> Result<Self, UpstreamFailure>;
+}
+
+impl Transport for TcpStream {
+    type Key = std::net::SocketAddr;
+
+    #[inline]
+    fn key(endpoint: &Endpoint) -> Self::Key {
+        endpoint.addr
+    }
+
+    #[inline]
+    fn pool(worker: &Worker) -> &RefCell<Pool<Self, Self::Key>> {
+        &worker.pool
+    }
+
+    #[inline]
+    async fn open(
+        _: &Worker,
+        _: &Endpoint,
+        tcp: TcpStream,
+        _: Duration,
+    ) -> Result<Self, UpstreamFailure> {
+        Ok(tcp)
+    }
+}
+
+impl Transport for TlsStream {
+    type Key = TlsPoolKey;
+
+    fn key(endpoint: &Endpoint) -> Self::Key {
+        let client = endpoint.tls.as_ref().map_or(tls::TlsClientId(0), tls::EndpointTls::client_id);
+        TlsPoolKey { addr: endpoint.addr, client }
+    }
+
+    fn pool(worker: &Worker) -> &RefCell<Pool<Self, Self::Key>> {
+        &worker.tls_pool
+    }
+
+    async fn open(
+        worker: &Worker,
+        endpoint: &Endpoint,
+        tcp: TcpStream,
+        limit: Duration,
+    ) -> Result<Self, UpstreamFailure> {
+        let Some((target, client)) =
+            endpoint.tls.as_ref().and_then(|t| t.client.as_ref().map(|c| (t, c)))
+        else {
+            tracing::warn!(addr = %endpoint.addr, "https endpoint without a TLS configuration");
+            return Err(UpstreamFailure::Tls(TlsFailure::NotConfigured));
+        };
+        let config = worker.tls_clients.borrow_mut().config(client);
+        match tls::handshake(config, target.server_name.clone(), tcp, limit).await {
+            Ok(stream) => Ok(stream),
+            Err((failure, error)) => {
+                let error = error.map(|e| e.to_string()).unwrap_or_else(|| "timed out".to_owned());
+                tracing::warn!(
+                    addr = %endpoint.addr,
+                    server_name = ?target.server_name,
+                    ?failure,
+                    %error,
+                    "upstream TLS handshake failed; request not sent"
+                );
+                Err(UpstreamFailure::Tls(failure))
+            }
+        }
+    }
 }
 
 /// A pooled connection to `endpoint` if one is idle (and `fresh` is false), else a new one.
-pub async fn acquire(
+pub(crate) async fn acquire<S: Transport>(
     worker: &Worker,
     endpoint: &Endpoint,
     fresh: bool,
     connect_limit: Duration,
     idle_timeout: Duration,
-) -> Result<UpstreamConn, UpstreamFailure> {
+) -> Result<UpstreamConn<S>, UpstreamFailure> {
     if !fresh {
-        let pooled = worker.pool.borrow_mut().take(endpoint.addr, worker.clock.now(), idle_timeout);
+        let pooled =
+            S::pool(worker).borrow_mut().take(S::key(endpoint), worker.clock.now(), idle_timeout);
         if let Some(conn) = pooled {
             bump(&worker.counters.upstream_reuses);
             return Ok(conn);
         }
     }
     match runtime::connect(endpoint.addr, connect_limit).await {
-        Ok(Some(stream)) => {
+        Ok(Some(tcp)) => {
             bump(&worker.counters.upstream_connects);
+            let stream = S::open(worker, endpoint, tcp, connect_limit).await?;
             Ok(UpstreamConn { stream, rbuf: Vec::with_capacity(UPSTREAM_BUF), reused: false })
         }
         Ok(None) => {
@@ -64,8 +159,8 @@ pub async fn acquire(
 
 /// Reads the final response head into `head` (spans into `up.rbuf`); interim 1xx responses other
 /// than 101 are dropped (RFC 9110 §15.2: a client must be able to parse and ignore them).
-pub async fn read_response_head(
-    up: &mut UpstreamConn,
+pub async fn read_response_head<S: AsyncReadRent>(
+    up: &mut UpstreamConn<S>,
     head: &mut ResponseHead,
     method: Method,
     limits: &Limits,
@@ -93,6 +188,13 @@ pub async fn read_response_head(
         match io::read_more(&mut up.stream, &mut up.rbuf, deadline).await {
             Ok(_) => {}
             Err(IoFailure::TimedOut) => return Err(UpstreamFailure::TimedOut),
+            // A TLS alert instead of a response: the backend refused the session after the
+            // handshake (TLS 1.3 client certificate checks end here); never retried.
+            Err(IoFailure::Failed(err)) if is_tls_error(&err) => {
+                let failure = TlsFailure::classify(&err);
+                tracing::warn!(?failure, error = %err, "upstream TLS session refused; no response");
+                return Err(UpstreamFailure::Tls(failure));
+            }
             Err(IoFailure::Closed | IoFailure::Failed(_)) if nothing_yet && up.reused => {
                 return Err(UpstreamFailure::StaleConnection)
             }
@@ -101,4 +203,9 @@ pub async fn read_response_head(
             }
         }
     }
+}
+
+/// Whether `err` carries a rustls error (as TLS streams report them).
+fn is_tls_error(err: &std::io::Error) -> bool {
+    err.get_ref().is_some_and(|e| e.is::<rustls::Error>())
 }

@@ -53,6 +53,7 @@ mod tests {
                     addr: ([127, 0, 0, 1], *p).into(),
                     authority: format!("127.0.0.1:{p}"),
                     base_path: String::new(),
+                    tls: None,
                 })
                 .collect(),
         }
