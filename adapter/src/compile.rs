@@ -17,6 +17,10 @@
 //! problems were already reported with pointers by [`crate::openapi`] / [`crate::project`]; if the
 //! router still refuses a route, the error names the definition file it came from.
 //!
+//! When a deployed API uses mutual TLS and the HTTPS listener is on, the listener's configuration
+//! in the snapshot's settings is rebuilt to ask for client certificates and accept those the APIs
+//! trust (`https::client_auth`), so a redeploy changes what new connections accept.
+//!
 //! Not done here: snapshot versions (the core assigns them at publication; `version` is 0).
 
 use std::collections::HashMap;
@@ -26,6 +30,7 @@ use std::sync::Arc;
 use turnpike_policy::auth::ApiRef;
 use turnpike_policy::BuiltinPolicy;
 
+use turnpike_core::conn::tls::ServerTls;
 use turnpike_core::router::{RouteSpec, Router, RouterError};
 use turnpike_core::{
     Api, ApiId, ApiIndex, Cluster, ClusterId, ClusterIndex, Endpoint, Route, RouteAction,
@@ -100,6 +105,7 @@ pub fn compile_secured(
                                 default_security,
                                 api_ref.clone(),
                                 &table,
+                                &def.client_certificates,
                             ),
                             &api_ref,
                             &table,
@@ -122,6 +128,8 @@ pub fn compile_secured(
     }
     let router = Router::build(specs)
         .map_err(|source| CompileError::Route { file: culprit(defs, &source), source })?;
+    let mut settings = settings;
+    settings.tls = client_tls(settings.tls.take(), defs)?;
     Ok(Snapshot {
         version: 0,
         apis,
@@ -146,6 +154,22 @@ fn secured_chain(
         .filter(|_| proxied)
         .and_then(|_| backend_jwt_policy(api.clone(), table));
     authenticate.into_iter().chain(backend_jwt)
+}
+
+/// The HTTPS listener's configuration, asking for client certificates when a deployed API
+/// trusts some (mutual TLS); `tls` as it is otherwise.
+fn client_tls(
+    tls: Option<Arc<ServerTls>>,
+    defs: &[ApiDefinition],
+) -> Result<Option<Arc<ServerTls>>, CompileError> {
+    let Some(tls) = tls else { return Ok(None) };
+    let mut trusted = defs.iter().flat_map(|d| d.client_certificates.iter()).peekable();
+    if trusted.peek().is_none() {
+        return Ok(Some(tls));
+    }
+    let rebuilt = crate::https::client_auth::with_client_certificates(&tls, trusted)
+        .map_err(CompileError::Security)?;
+    Ok(Some(Arc::new(rebuilt)))
 }
 
 /// Stable id of an API: FNV-1a over name, version and virtual host.

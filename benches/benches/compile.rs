@@ -76,6 +76,7 @@ fn definitions(resources_per_api: usize) -> Vec<ApiDefinition> {
             lifecycle: "PUBLISHED".to_owned(),
             default_version: false,
             default_base_path: None,
+            client_certificates: Default::default(),
         })
         .collect()
 }

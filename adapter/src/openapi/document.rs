@@ -174,6 +174,7 @@ pub(super) fn parse_document(
         lifecycle: PUBLISHED.to_owned(),
         default_version: false,
         default_base_path: None,
+        client_certificates: Default::default(),
     };
     Ok(Parsed { definition, warnings: w.warnings })
 }

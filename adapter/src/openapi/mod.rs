@@ -62,6 +62,9 @@ pub struct ApiDefinition {
     pub default_version: bool,
     /// The base path without the version (the context), served too when `default_version`.
     pub default_base_path: Option<String>,
+    /// The client certificates the API trusts for mutual TLS (an apictl project's
+    /// `Client-certificates/`; empty otherwise).
+    pub client_certificates: std::sync::Arc<turnpike_policy::auth::ClientCertificates>,
 }
 
 /// The lifecycle state every bare OpenAPI definition is in.

@@ -13,8 +13,9 @@
 //!   2.0 document (resources, resource-level `x-wso2-*` endpoints, examples for mocks).
 //! - `deployment_environments.yaml` (optional): one API per distinct `deploymentVhost`; none (or
 //!   an empty vhost) serves any host.
-//! - `Endpoint-certificates/`, `Client-certificates/`: warned about (TLS to backends and mutual TLS
-//!   are not enforced yet). `Policies/`: custom policy definitions (named in warnings; the
+//! - `Client-certificates/`: the client certificates of an API secured with mutual TLS
+//!   (`client_certificates`).
+//! - `Endpoint-certificates/`: warned about (TLS to backends is not enforced yet). `Policies/`: custom policy definitions (named in warnings; the
 //!   built-in policies need no file). Anything else (Docs, Image, meta-information) is ignored.
 //!
 //! Every error names the file (its path inside the project, prefixed by the folder or archive
@@ -24,6 +25,7 @@
 
 mod api_yaml;
 mod archive;
+mod client_certificates;
 mod doc;
 mod policies;
 
@@ -296,15 +298,35 @@ fn load_tree(tree: &Tree, origin: &Path) -> Result<LoadedProject, LoadError> {
         }
     }
 
-    for dir in ["Endpoint-certificates", "Client-certificates"] {
-        if !tree.files_under(dir).is_empty() {
-            warnings.push(Warning {
-                file: tree.display(dir),
-                pointer: String::new(),
-                message: "TLS to backends / mutual TLS not enforced yet; certificates ignored"
-                    .to_owned(),
-            });
-        }
+    if !tree.files_under("Endpoint-certificates").is_empty() {
+        warnings.push(Warning {
+            file: tree.display("Endpoint-certificates"),
+            pointer: String::new(),
+            message: "TLS to backends not enforced yet; certificates ignored".to_owned(),
+        });
+    }
+    let certificates = client_certificates::load(tree, &mut warnings)?;
+    let schemes = api.security.schemes.as_deref().unwrap_or_default();
+    let mutual_tls = schemes.iter().any(|s| s.starts_with("mutualssl"));
+    if mutual_tls && certificates.is_empty() {
+        warnings.push(Warning {
+            file: api_file.clone(),
+            pointer: "/data/securityScheme".to_owned(),
+            message: format!(
+                "mutual TLS without certificates in {}/: no client certificate is accepted",
+                client_certificates::FOLDER
+            ),
+        });
+    } else if !mutual_tls && !certificates.is_empty() {
+        warnings.push(Warning {
+            file: tree.display(client_certificates::FOLDER),
+            pointer: String::new(),
+            message: "securityScheme has no mutualssl: client certificates ignored".to_owned(),
+        });
+    }
+    if mutual_tls {
+        definition.client_certificates =
+            std::sync::Arc::new(turnpike_policy::auth::ClientCertificates::new(certificates));
     }
 
     definition.file = api_file.clone();
