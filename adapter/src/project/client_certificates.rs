@@ -147,3 +147,83 @@ fn parse_pem(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+
+    use super::*;
+
+    fn cert(cn: &str, ca: bool) -> String {
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.distinguished_name.push(DnType::CommonName, cn);
+        if ca {
+            params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        }
+        params.self_signed(&key).unwrap().pem()
+    }
+
+    fn tree(files: &[(&str, String)]) -> Tree {
+        let files: BTreeMap<String, Vec<u8>> =
+            files.iter().map(|(k, v)| ((*k).to_owned(), v.clone().into_bytes())).collect();
+        Tree::Memory { label: PathBuf::from("p"), files }
+    }
+
+    fn load_tree(files: &[(&str, String)]) -> Result<Vec<TrustedCertificate>, LoadError> {
+        load(&tree(files), &mut Vec::new())
+    }
+
+    #[test]
+    fn without_yaml_every_certificate_file_is_trusted_under_its_stem() {
+        let certs = load_tree(&[
+            ("Client-certificates/ca.crt", cert("CA", true)),
+            ("Client-certificates/alice.pem", cert("alice", false)),
+            ("Client-certificates/notes.txt", "ignored".to_owned()),
+        ])
+        .unwrap();
+        let seen: Vec<_> =
+            certs.iter().map(|c| (c.alias.as_str(), c.is_ca(), c.tier.clone())).collect();
+        assert_eq!(seen, [("alice", false, None), ("ca", true, None)]);
+        assert!(load_tree(&[]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_yaml_names_files_and_tiers() {
+        let meta = "type: client_certificates\ndata:\n  - alias: one\n    certificate: a.crt\n    \
+                    tierName: Gold\n  - alias: b\n";
+        let certs = load_tree(&[
+            ("Client-certificates/client_certificates.yaml", meta.to_owned()),
+            ("Client-certificates/a.crt", cert("a", false)),
+            ("Client-certificates/b.crt", cert("b", false)),
+            ("Client-certificates/unlisted.crt", cert("c", false)),
+        ])
+        .unwrap();
+        let seen: Vec<_> = certs.iter().map(|c| (c.alias.as_str(), c.tier.as_deref())).collect();
+        assert_eq!(seen, [("one", Some("Gold")), ("b", None)]);
+    }
+
+    #[test]
+    fn errors_name_the_file_and_pointer() {
+        let err = load_tree(&[("Client-certificates/bad.crt", "cert".to_owned())]).unwrap_err();
+        let LoadError::InvalidDefinition { file, reason, .. } = err else { panic!("{err}") };
+        assert_eq!(file, PathBuf::from("p/Client-certificates/bad.crt"));
+        assert!(reason.contains("BEGIN CERTIFICATE"), "{reason}");
+
+        let garbage = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+        let err = load_tree(&[("Client-certificates/g.crt", garbage.to_owned())]).unwrap_err();
+        let LoadError::InvalidDefinition { file, reason, .. } = err else { panic!("{err}") };
+        assert_eq!(file, PathBuf::from("p/Client-certificates/g.crt"));
+        assert!(reason.contains("not an X.509 certificate"), "{reason}");
+
+        let meta = "data:\n  - alias: x\n    certificate: missing.crt\n";
+        let err = load_tree(&[("Client-certificates/client_certificates.yaml", meta.to_owned())])
+            .unwrap_err();
+        let LoadError::InvalidDefinition { file, pointer, .. } = err else { panic!("{err}") };
+        assert_eq!(file, PathBuf::from("p/Client-certificates/client_certificates.yaml"));
+        assert_eq!(pointer, "/data/0/certificate");
+    }
+}
