@@ -20,6 +20,9 @@
 //! `https://` endpoints get their TLS client configuration here ([`TlsAttacher`]: the project's
 //! endpoint certificates, else the system trust store, and `[upstream_tls]`), before clusters are
 //! deduplicated, so two projects trusting different certificates for one URL get two clusters.
+//! When a deployed API uses mutual TLS and the HTTPS listener is on, the listener's configuration
+//! in the snapshot's settings is rebuilt to ask for client certificates and accept those the APIs
+//! trust (`https::client_auth`), so a redeploy changes what new connections accept.
 //!
 //! Not done here: snapshot versions (the core assigns them at publication; `version` is 0).
 
@@ -32,6 +35,7 @@ use std::sync::Arc;
 use turnpike_policy::auth::ApiRef;
 use turnpike_policy::BuiltinPolicy;
 
+use turnpike_core::conn::tls::ServerTls;
 use turnpike_core::router::{RouteSpec, Router, RouterError};
 use turnpike_core::{
     Api, ApiId, ApiIndex, Cluster, ClusterId, ClusterIndex, Endpoint, Route, RouteAction,
@@ -128,6 +132,7 @@ pub fn compile_with_tls(
                                 default_security,
                                 api_ref.clone(),
                                 &table,
+                                &def.client_certificates,
                             ),
                             &api_ref,
                             &table,
@@ -150,6 +155,8 @@ pub fn compile_with_tls(
     }
     let router = Router::build(specs)
         .map_err(|source| CompileError::Route { file: culprit(defs, &source), source })?;
+    let mut settings = settings;
+    settings.tls = client_tls(settings.tls.take(), defs)?;
     Ok(Snapshot {
         version: 0,
         apis,
@@ -174,6 +181,22 @@ fn secured_chain(
         .filter(|_| proxied)
         .and_then(|_| backend_jwt_policy(api.clone(), table));
     authenticate.into_iter().chain(backend_jwt)
+}
+
+/// The HTTPS listener's configuration, asking for client certificates when a deployed API
+/// trusts some (mutual TLS); `tls` as it is otherwise.
+fn client_tls(
+    tls: Option<Arc<ServerTls>>,
+    defs: &[ApiDefinition],
+) -> Result<Option<Arc<ServerTls>>, CompileError> {
+    let Some(tls) = tls else { return Ok(None) };
+    let mut trusted = defs.iter().flat_map(|d| d.client_certificates.iter()).peekable();
+    if trusted.peek().is_none() {
+        return Ok(Some(tls));
+    }
+    let rebuilt = crate::https::client_auth::with_client_certificates(&tls, trusted)
+        .map_err(CompileError::Security)?;
+    Ok(Some(Arc::new(rebuilt)))
 }
 
 /// Stable id of an API: FNV-1a over name, version and virtual host.

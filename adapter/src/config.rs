@@ -317,6 +317,7 @@ pub fn parse(file: &Path, text: &str) -> Result<GatewayConfig, ConfigError> {
         let tls = crate::https::parse(&s, config.static_config.listen.ip())?;
         config.settings.tls = crate::https::build(file, &tls)?;
         config.static_config.tls_listen = config.settings.tls.is_some().then_some(tls.listen);
+        config.settings.client_certificate_header = tls.forward_client_certificate_header.clone();
         config.tls = Some(tls);
     }
     Ok(config)

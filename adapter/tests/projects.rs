@@ -549,10 +549,7 @@ fn unenforced_settings_are_warned() {
                 )
         },
         id,
-        &[
-            ("Endpoint-certificates/backend.crt", "cert"),
-            ("Client-certificates/client.crt", "cert"),
-        ],
+        &[("Endpoint-certificates/backend.crt", "cert")],
     );
     let loaded = project.load().unwrap();
     let mut pointers: Vec<String> = loaded
@@ -567,7 +564,6 @@ fn unenforced_settings_are_warned() {
     assert_eq!(
         pointers,
         [
-            "Client-certificates#",
             "Endpoint-certificates#",
             "api.yaml#/data/apiThrottlingPolicy",
             "api.yaml#/data/operations/0/throttlingPolicy",
@@ -582,7 +578,11 @@ fn unenforced_settings_are_warned() {
         securities.iter().any(|s| matches!(s, openapi::DeclaredSecurity::Required(r) if r.oauth2)),
         "{securities:?}"
     );
-    assert!(loaded.warnings.iter().any(|w| w.message.contains("mutual TLS not enforced yet")));
+    // TLS to backends and mutual TLS are enforced now: no "not enforced" warning for either.
+    assert!(!loaded
+        .warnings
+        .iter()
+        .any(|w| w.message.contains("TLS") && w.message.contains("not enforced")));
 }
 
 #[test]

@@ -38,6 +38,7 @@ fn caller(i: usize) -> Caller {
         expires_at: NOW + 3600,
         api_key: None,
         validate_subscriptions: false,
+        tier: None,
     }
 }
 

@@ -78,6 +78,7 @@ fn definitions(resources_per_api: usize) -> Vec<ApiDefinition> {
             default_version: false,
             default_base_path: None,
             endpoint_certs: Default::default(),
+            client_certificates: Default::default(),
         })
         .collect()
 }

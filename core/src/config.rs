@@ -183,4 +183,8 @@ pub struct Settings {
     /// The HTTPS listener's certificates and handshake limits (`None`: HTTPS connections are
     /// closed at accept).
     pub tls: Option<std::sync::Arc<crate::conn::tls::ServerTls>>,
+    /// Header (lower case) that carries the verified client certificate to the backend (base64
+    /// DER); a received header of that name is always removed. `None`: not forwarded (and not
+    /// touched). See [`crate::client_certificate`].
+    pub client_certificate_header: Option<String>,
 }

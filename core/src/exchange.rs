@@ -11,6 +11,7 @@ use turnpike_policy::{
     Verdict,
 };
 
+use crate::client_certificate;
 use crate::client_ip;
 use crate::config::Settings;
 use crate::conn::io;
@@ -99,6 +100,9 @@ async fn serve<S: ClientStream>(
     };
     let client_ip = client_ip::resolve(conn.peer.ip(), forwarded_for, &settings.trusted_proxies);
     ctx.reset(client_ip);
+    if let Some(name) = &settings.client_certificate_header {
+        client_certificate::forward(ctx, name, conn.stream.peer_certificate());
+    }
     if !route.policies.is_empty() {
         let denial = request_phases(worker, snap, conn, route, ctx).await;
         if worker.policy_state.borrow().auth.has_kid_misses() {

@@ -15,6 +15,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)
 )]
 
+pub mod client_certificate;
 pub mod client_ip;
 pub mod clock;
 pub mod config;

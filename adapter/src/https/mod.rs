@@ -13,6 +13,7 @@
 //! listen = "0.0.0.0:9095"          # default: the [listener] host, port 9095
 //! handshake_timeout_ms = 10000     # accept to end of handshake; slower clients are dropped
 //! max_handshakes = 1024            # handshakes in progress per core; more are closed at once
+//! forward_client_certificate_header = "X-WSO2-CLIENT-CERTIFICATE"   # default: not forwarded
 //! [[tls.certificates]]             # none: no HTTPS listener
 //! cert_file = "server.crt"         # PEM, leaf first, then intermediates
 //! key_file = "server.key"          # PEM private key (PKCS#8, PKCS#1 or SEC1)
@@ -25,7 +26,14 @@
 //! is not offered); session resumption through stateless tickets whose keys are made once per
 //! process (ring AEAD, rotated every 6 hours by rustls), so a ticket from one core resumes on any
 //! other and survives reloads; no server-side session cache (it would be shared by the cores).
+//!
+//! Client certificates (mutual TLS) are asked for only when a deployed API uses mutual TLS
+//! (`client_auth`, rebuilt at every compile). `forward_client_certificate_header` names the header
+//! that carries the verified client certificate to backends (base64 DER, WSO2's
+//! `X-WSO2-CLIENT-CERTIFICATE` format); a received header of that name is then always removed,
+//! on plain HTTP too (`turnpike_core::client_certificate`).
 
+pub mod client_auth;
 pub mod sni;
 
 use std::net::{IpAddr, SocketAddr};
@@ -61,6 +69,8 @@ pub struct TlsConfig {
     pub handshake_timeout: Duration,
     pub max_handshakes: usize,
     pub certificates: Vec<CertificateSpec>,
+    /// `forward_client_certificate_header`, in lower case.
+    pub forward_client_certificate_header: Option<String>,
 }
 
 /// One `[[tls.certificates]]` entry.
@@ -75,13 +85,27 @@ pub struct CertificateSpec {
 
 /// Parses `[tls]`; `default_host` is the HTTP listener's address.
 pub(crate) fn parse(s: &Section<'_>, default_host: IpAddr) -> Result<TlsConfig, ConfigError> {
-    s.only(&["listen", "handshake_timeout_ms", "max_handshakes", "certificates"])?;
+    s.only(&[
+        "listen",
+        "handshake_timeout_ms",
+        "max_handshakes",
+        "certificates",
+        "forward_client_certificate_header",
+    ])?;
     let mut tls = TlsConfig {
         listen: SocketAddr::new(default_host, DEFAULT_PORT),
         handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
         max_handshakes: DEFAULT_MAX_HANDSHAKES,
         certificates: Vec::new(),
+        forward_client_certificate_header: None,
     };
+    if let Some((p, name)) = s.string("forward_client_certificate_header")? {
+        let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+        if name.is_empty() || !name.bytes().all(token) {
+            return Err(s.invalid(&p, format!("{name:?} is not a header name")));
+        }
+        tls.forward_client_certificate_header = Some(name.to_ascii_lowercase());
+    }
     if let Some((p, text)) = s.string("listen")? {
         tls.listen = text
             .parse()

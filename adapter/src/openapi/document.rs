@@ -175,6 +175,7 @@ pub(super) fn parse_document(
         default_version: false,
         default_base_path: None,
         endpoint_certs: Default::default(),
+        client_certificates: Default::default(),
     };
     Ok(Parsed { definition, warnings: w.warnings })
 }

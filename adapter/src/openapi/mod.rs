@@ -65,6 +65,9 @@ pub struct ApiDefinition {
     /// Certificates the project trusts for its `https://` endpoints (`Endpoint-certificates/`);
     /// empty: the system trust store.
     pub endpoint_certs: crate::upstream_tls::EndpointCerts,
+    /// The client certificates the API trusts for mutual TLS (an apictl project's
+    /// `Client-certificates/`; empty otherwise).
+    pub client_certificates: std::sync::Arc<turnpike_policy::auth::ClientCertificates>,
 }
 
 /// The lifecycle state every bare OpenAPI definition is in.

@@ -17,7 +17,7 @@
 //! undefined name is an error.
 
 use serde_json::{Map, Value};
-use turnpike_policy::auth::{ApiKeyLocation, SecurityRequirement};
+use turnpike_policy::auth::{ApiKeyLocation, MutualTlsMode, SecurityRequirement};
 
 use super::document::Walker;
 use crate::error::LoadError;
@@ -232,19 +232,34 @@ impl ApiYamlSecurity {
         } else {
             Vec::new()
         };
+        let mutual_tls = if has("mutualssl_mandatory") {
+            MutualTlsMode::Mandatory
+        } else if has("mutualssl") {
+            MutualTlsMode::Optional
+        } else {
+            MutualTlsMode::Off
+        };
+        let application = has("oauth2") || has("basic_auth") || has("api_key");
+        // WSO2: without mutual SSL, application security is always mandatory; with it,
+        // `oauth_basic_auth_api_key_mandatory` says whether it is (an optional certificate that
+        // is absent makes it required anyway, see `Authenticate`).
+        let mandatory = match mutual_tls {
+            MutualTlsMode::Off => true,
+            _ => application && has("oauth_basic_auth_api_key_mandatory"),
+        };
         let req = SecurityRequirement {
             oauth2: has("oauth2"),
             basic: has("basic_auth"),
             api_keys,
-            // Mutual TLS is not supported yet, so application security stays mandatory even when
-            // `securityScheme` makes it optional next to `mutualssl_mandatory`: a scheme the
-            // gateway cannot check closes the API rather than opening it.
-            mandatory: true,
+            mandatory,
             authorization_header: self
                 .authorization_header
                 .clone()
                 .unwrap_or_else(|| "authorization".to_owned()),
             scopes: scopes.to_vec(),
+            mutual_tls,
+            // Filled by `compile` from the project's `Client-certificates/`.
+            client_certificates: Default::default(),
         };
         Some(DeclaredSecurity::Required(req))
     }

@@ -206,9 +206,6 @@ fn security(
                         ),
                     ));
                 }
-                if name.starts_with("mutualssl") {
-                    doc.warn(&sp.index(i), "mutual TLS is not supported yet: it never passes");
-                }
                 out.push(name.clone());
             }
             Some(out)

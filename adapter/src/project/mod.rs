@@ -15,8 +15,9 @@
 //!   an empty vhost) serves any host.
 //! - `Endpoint-certificates/`: certificates trusted for the project's `https://` backends, mapped
 //!   to endpoint URLs by `endpoint_certificates.yaml` (`endpoint_certs`).
-//! - `Client-certificates/`: warned about (mutual TLS with clients is not enforced yet).
-//!   `Policies/`: custom policy definitions (named in warnings; the built-in policies need no
+//! - `Client-certificates/`: the client certificates of an API secured with mutual TLS
+//!   (`client_certificates`).
+//! - `Policies/`: custom policy definitions (named in warnings; the built-in policies need no
 //!   file). Anything else (Docs, Image, meta-information) is ignored.
 //!
 //! Every error names the file (its path inside the project, prefixed by the folder or archive
@@ -26,6 +27,7 @@
 
 mod api_yaml;
 mod archive;
+mod client_certificates;
 mod doc;
 mod endpoint_certs;
 mod policies;
@@ -299,12 +301,28 @@ fn load_tree(tree: &Tree, origin: &Path) -> Result<LoadedProject, LoadError> {
         }
     }
 
-    if !tree.files_under("Client-certificates").is_empty() {
+    let certificates = client_certificates::load(tree, &mut warnings)?;
+    let schemes = api.security.schemes.as_deref().unwrap_or_default();
+    let mutual_tls = schemes.iter().any(|s| s.starts_with("mutualssl"));
+    if mutual_tls && certificates.is_empty() {
         warnings.push(Warning {
-            file: tree.display("Client-certificates"),
-            pointer: String::new(),
-            message: "mutual TLS not enforced yet; client certificates ignored".to_owned(),
+            file: api_file.clone(),
+            pointer: "/data/securityScheme".to_owned(),
+            message: format!(
+                "mutual TLS without certificates in {}/: no client certificate is accepted",
+                client_certificates::FOLDER
+            ),
         });
+    } else if !mutual_tls && !certificates.is_empty() {
+        warnings.push(Warning {
+            file: tree.display(client_certificates::FOLDER),
+            pointer: String::new(),
+            message: "securityScheme has no mutualssl: client certificates ignored".to_owned(),
+        });
+    }
+    if mutual_tls {
+        definition.client_certificates =
+            std::sync::Arc::new(turnpike_policy::auth::ClientCertificates::new(certificates));
     }
     definition.endpoint_certs = endpoint_certs::load(tree, &mut warnings)?;
 

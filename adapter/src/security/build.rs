@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use turnpike_policy::auth::{
-    ApiRef, Application, Authenticate, IntrospectionTarget, Issuer, Revocations, Security,
-    SecurityOptions, SecurityRequirement, Subscription, Subscriptions,
+    ApiRef, Application, Authenticate, ClientCertificates, IntrospectionTarget, Issuer,
+    MutualTlsMode, Revocations, Security, SecurityOptions, SecurityRequirement, Subscription,
+    Subscriptions,
 };
 use turnpike_policy::backend_jwt::{AddBackendJwt, BackendJwt};
 use turnpike_policy::credentials::{ApiKeyStore, BasicAuthStore};
@@ -130,8 +131,9 @@ pub fn route_policy(
     default: DefaultSecurity,
     api: ApiRef,
     security: &Arc<Security>,
+    client_certificates: &Arc<ClientCertificates>,
 ) -> Option<BuiltinPolicy> {
-    let requirement = match declared {
+    let mut requirement = match declared {
         DeclaredSecurity::Open => return None,
         DeclaredSecurity::Unspecified => match default {
             DefaultSecurity::None => return None,
@@ -139,6 +141,9 @@ pub fn route_policy(
         },
         DeclaredSecurity::Required(req) => req.clone(),
     };
+    if requirement.mutual_tls != MutualTlsMode::Off {
+        requirement.client_certificates = Arc::clone(client_certificates);
+    }
     Some(BuiltinPolicy::Authenticate(Authenticate::new(requirement, api, Arc::clone(security))))
 }
 

@@ -7,6 +7,21 @@
 //! credential present decides: a present but invalid credential is refused even when another
 //! scheme is allowed, and a request with none is refused (900902) unless application security is
 //! optional for the route.
+//!
+//! Mutual TLS comes first (WSO2's `mutualssl` / `mutualssl_mandatory`), from the client
+//! certificate the handshake verified ([`super::mutual_tls`]):
+//! - mandatory: no certificate (plain HTTP included) → 401 900902, a certificate this API does
+//!   not trust → 401 900901, whatever token comes with it. With an accepted certificate, the
+//!   application credentials are then checked as usual: required when application security is
+//!   mandatory too (WSO2 `oauth_basic_auth_api_key_mandatory`), else checked only when present.
+//! - optional: an accepted certificate authenticates the caller (application credentials then
+//!   checked only when present, unless application security is mandatory); without one (or with
+//!   one this API does not trust) the application credentials decide and are required.
+//!
+//! A certificate-only caller is an [`AuthMethod::MutualTls`] [`Caller`] (subject: the
+//! certificate's subject DN, tier: the certificate's `tierName`); a token checked next to the
+//! certificate gives the caller instead. Scopes are not checked for certificate-only callers
+//! (a certificate grants none; WSO2's mutual SSL authenticator checks none either).
 
 use std::borrow::Cow;
 use std::rc::Rc;
@@ -18,6 +33,7 @@ use crate::{CoreState, Denial, Policy, RequestContext, RequestView, Verdict};
 
 use super::bearer::{verify_jwt, JwtRefusal};
 use super::caller::{AuthMethod, Caller};
+use super::mutual_tls::{CertificateRefusal, MutualTlsMode};
 use super::requirement::{ApiKeyLocation, SecurityRequirement};
 use super::security::Security;
 
@@ -74,13 +90,50 @@ impl Authenticate {
                     .then_some(self.scope_text.as_str()),
             },
             Scheme::Basic => Challenge::Basic { realm },
-            Scheme::ApiKey => Challenge::ApiKey,
+            // No HTTP authentication scheme stands for a client certificate: no challenge.
+            Scheme::ApiKey | Scheme::MutualTls => Challenge::ApiKey,
         };
         Verdict::Respond(Denial::Auth(AuthDenial {
             failure,
             www_authenticate: failure.www_authenticate(challenge),
             detail,
         }))
+    }
+
+    /// The caller a client certificate stands for, if the route uses mutual TLS; a refusal when
+    /// the route requires it and the certificate does not pass.
+    fn mutual_tls(&self, request: &RequestView<'_>) -> Result<Option<Rc<Caller>>, Verdict> {
+        let mode = self.requirement.mutual_tls;
+        if mode == MutualTlsMode::Off {
+            return Ok(None);
+        }
+        match self.requirement.client_certificates.accept(request.peer_certificate) {
+            Ok(accepted) => Ok(Some(Rc::new(Caller {
+                method: AuthMethod::MutualTls,
+                issuer: None,
+                subject: accepted.subject,
+                consumer_key: None,
+                application: None,
+                scopes: Vec::new(),
+                key_type: crate::KeyType::Production,
+                jti: None,
+                expires_at: u64::MAX,
+                api_key: None,
+                validate_subscriptions: false,
+                tier: accepted.trusted.tier.clone(),
+            }))),
+            Err(_) if mode == MutualTlsMode::Optional => Ok(None),
+            Err(CertificateRefusal::Missing) => Err(self.deny(
+                AuthFailure::MissingCredentials,
+                Scheme::MutualTls,
+                "no client certificate",
+            )),
+            Err(CertificateRefusal::NotTrusted | CertificateRefusal::Unparsable) => Err(self.deny(
+                AuthFailure::InvalidCredentials,
+                Scheme::MutualTls,
+                "client certificate not accepted for this API",
+            )),
+        }
     }
 
     /// The scheme to challenge with when no credential was presented.
@@ -171,7 +224,9 @@ impl Authenticate {
         // "no resource level authentication"; Choreo Connect's enforcer `APIKeyAuthenticator`
         // does the same with no scope step, while its `JWTAuthenticator` validates scopes. So a
         // route taking an API key or a scoped token lets the key in without the scope.
-        if caller.method != AuthMethod::ApiKey && !caller.has_any_scope(&self.requirement.scopes) {
+        if !matches!(caller.method, AuthMethod::ApiKey | AuthMethod::MutualTls)
+            && !caller.has_any_scope(&self.requirement.scopes)
+        {
             return self.deny(AuthFailure::ScopeMismatch, scheme, "missing scope");
         }
         ctx.key_type = key_type;
@@ -286,6 +341,7 @@ impl Authenticate {
             expires_at: u64::MAX,
             api_key: None,
             validate_subscriptions: false,
+            tier: None,
         });
         self.authorize(ctx, caller, Scheme::ApiKey, strip, referer, state)
     }
@@ -335,6 +391,7 @@ impl Authenticate {
                     expires_at,
                     api_key: None,
                     validate_subscriptions: false,
+                    tier: None,
                 });
                 state.auth.basic.insert(cache_key, Rc::clone(&caller), expires_at, state.now_unix);
                 self.authorize(ctx, caller, Scheme::Basic, strip, None, state)
@@ -354,13 +411,24 @@ impl Policy for Authenticate {
         request: &RequestView<'_>,
         state: &mut CoreState,
     ) -> Verdict {
+        let certificate = match self.mutual_tls(request) {
+            Ok(caller) => caller,
+            Err(denial) => return denial,
+        };
+        // Application credentials are required when application security is mandatory, and
+        // when an optional client certificate did not authenticate the caller.
+        let required = self.requirement.mandatory
+            || (self.requirement.mutual_tls == MutualTlsMode::Optional && certificate.is_none());
         match self.find(request) {
             Some((Presented::Bearer(token), strip)) => self.bearer(ctx, token, strip, state),
             Some((Presented::ApiKey(key), strip)) => {
                 self.api_key(ctx, key, strip, header(request, b"referer"), state)
             }
             Some((Presented::Basic(value), strip)) => self.basic(ctx, value, strip, state),
-            None if !self.requirement.mandatory => Verdict::Continue,
+            None if !required => {
+                ctx.caller = certificate;
+                Verdict::Continue
+            }
             None => self.deny(AuthFailure::MissingCredentials, self.default_scheme(), "none"),
         }
     }
@@ -381,6 +449,7 @@ pub(crate) enum Scheme {
     Bearer,
     Basic,
     ApiKey,
+    MutualTls,
 }
 
 /// What to remove before forwarding once the caller is accepted.

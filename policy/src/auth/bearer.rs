@@ -144,5 +144,6 @@ fn caller_from_claims(issuer: &Issuer, claims: &Claims, method: AuthMethod, now:
         expires_at: claims.exp.unwrap_or(now.saturating_add(NO_EXP_CACHE_SECS)),
         api_key: None,
         validate_subscriptions: issuer.validate_subscriptions,
+        tier: None,
     }
 }

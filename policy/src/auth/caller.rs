@@ -16,6 +16,8 @@ pub enum AuthMethod {
     ApiKey,
     /// HTTP Basic credentials of a configured user.
     Basic,
+    /// A client certificate (mutual TLS) the API trusts.
+    MutualTls,
 }
 
 impl AuthMethod {
@@ -26,6 +28,7 @@ impl AuthMethod {
             Self::OpaqueToken => "opaque",
             Self::ApiKey => "api_key",
             Self::Basic => "basic",
+            Self::MutualTls => "mutual_tls",
         }
     }
 }
@@ -37,8 +40,8 @@ pub struct Caller {
     /// The issuer (key manager) name from configuration; `None` for API keys from configuration
     /// and Basic users.
     pub issuer: Option<String>,
-    /// The end user or client: `sub`, introspection `username`/`sub`, the Basic user name, or the
-    /// API key's application.
+    /// The end user or client: `sub`, introspection `username`/`sub`, the Basic user name, the
+    /// API key's application, or the client certificate's subject DN.
     pub subject: String,
     /// OAuth2 client id (consumer key): the issuer's consumer-key claim (`azp` by default).
     pub consumer_key: Option<String>,
@@ -58,6 +61,8 @@ pub struct Caller {
     /// Whether the caller's application must hold an active subscription to the API (set by the
     /// issuer's configuration).
     pub validate_subscriptions: bool,
+    /// The throttling tier the credential is mapped to (a client certificate's `tierName`).
+    pub tier: Option<String>,
 }
 
 impl Caller {
@@ -86,6 +91,7 @@ mod tests {
             expires_at: 0,
             api_key: None,
             validate_subscriptions: false,
+            tier: None,
         };
         assert!(caller.has_any_scope(&[]));
         assert!(caller.has_any_scope(&["admin".into(), "write".into()]));

@@ -80,6 +80,7 @@ pub(crate) fn finish(
         expires_at,
         api_key: None,
         validate_subscriptions: target.validate_subscriptions,
+        tier: None,
     });
     state.auth.tokens.insert(&token, Rc::clone(&caller), expires_at, now);
     policy.authorize_bearer(ctx, caller, state)

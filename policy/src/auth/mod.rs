@@ -24,12 +24,14 @@
 //! | applications and subscriptions | `subscriptions.rs` |
 //! | per-core mutable state | `state.rs`, `token_cache.rs` |
 //! | bearer tokens: JWT checks, claims → caller | `bearer.rs` |
+//! | client certificates an API trusts (mutual TLS) | `mutual_tls.rs` |
 //! | the policy: credential choice and order | `authenticate.rs` |
 
 mod authenticate;
 mod bearer;
 mod caller;
 mod introspect;
+mod mutual_tls;
 mod requirement;
 mod security;
 mod state;
@@ -38,6 +40,9 @@ mod token_cache;
 
 pub use authenticate::{ApiRef, Authenticate};
 pub use caller::{AuthMethod, Caller};
+pub use mutual_tls::{
+    AcceptedCertificate, CertificateRefusal, ClientCertificates, MutualTlsMode, TrustedCertificate,
+};
 pub use requirement::{ApiKeyLocation, SecurityRequirement};
 pub use security::{IntrospectionTarget, Issuer, Revocations, Security, SecurityOptions};
 pub use state::{AuthState, AuthStateConfig};

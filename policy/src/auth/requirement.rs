@@ -1,10 +1,15 @@
 //! What one route requires of a caller: which credential kinds are accepted (WSO2
-//! `securityScheme`: `oauth2`, `api_key`, `basic_auth`), whether application-level security is
-//! mandatory, where the credentials are read, and the scopes the operation needs.
+//! `securityScheme`: `oauth2`, `api_key`, `basic_auth`, `mutualssl`), whether application-level
+//! security is mandatory, where the credentials are read, the scopes the operation needs, and the
+//! client certificates its API trusts.
 //!
 //! Compiled by the adapter from the OpenAPI `security` requirements / `x-wso2-disable-security`
 //! and `api.yaml` (`securityScheme`, `authorizationHeader`, `apiKeyHeader`, operation scopes and
 //! `authType`); read by [`super::Authenticate`] on every request.
+
+use std::sync::Arc;
+
+use super::mutual_tls::{ClientCertificates, MutualTlsMode};
 
 /// Where an API key is presented.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +37,11 @@ pub struct SecurityRequirement {
     pub authorization_header: String,
     /// Scopes of the operation; the caller needs one of them.
     pub scopes: Vec<String>,
+    /// Whether a client certificate (mutual TLS) authenticates, and whether it must.
+    pub mutual_tls: MutualTlsMode,
+    /// The client certificates the route's API trusts (shared by the API's routes; empty unless
+    /// `mutual_tls` is on).
+    pub client_certificates: Arc<ClientCertificates>,
 }
 
 impl Default for SecurityRequirement {
@@ -44,6 +54,8 @@ impl Default for SecurityRequirement {
             mandatory: true,
             authorization_header: "authorization".to_owned(),
             scopes: Vec::new(),
+            mutual_tls: MutualTlsMode::Off,
+            client_certificates: Arc::default(),
         }
     }
 }
@@ -51,6 +63,11 @@ impl Default for SecurityRequirement {
 impl SecurityRequirement {
     /// Whether any credential kind is accepted at all.
     pub fn accepts_anything(&self) -> bool {
+        self.accepts_application_credentials() || self.mutual_tls != MutualTlsMode::Off
+    }
+
+    /// Whether an application-level credential (token, key, Basic) is accepted.
+    pub fn accepts_application_credentials(&self) -> bool {
         self.oauth2 || self.basic || !self.api_keys.is_empty()
     }
 }

@@ -167,6 +167,7 @@ mod tests {
             expires_at: 1_000,
             api_key: None,
             validate_subscriptions: false,
+            tier: None,
         })
     }
 

@@ -112,6 +112,7 @@ mod tests {
             expires_at: 100,
             api_key: None,
             validate_subscriptions: false,
+            tier: None,
         })
     }
 

@@ -190,6 +190,7 @@ pub(crate) mod tests {
             expires_at: 10_000,
             api_key: None,
             validate_subscriptions: false,
+            tier: None,
         }
     }
 
