@@ -27,7 +27,7 @@ use turnpike_adapter::deploy::{
     self, ConfigReloader, Manager, ManagerOptions, WatchOptions, Watcher,
 };
 use turnpike_adapter::{
-    admin, build_snapshot, config, security, summary, GatewayConfig, Overrides, Warning,
+    admin, build_snapshot, config, https, security, summary, GatewayConfig, Overrides, Warning,
 };
 use turnpike_core::{Driver, GatewayHandle};
 
@@ -81,9 +81,9 @@ CONFIGURATION
     server_names = [\"api.example.com\", \"*.example.com\"]  # none: the default certificate
   HTTPS: TLS 1.3 and 1.2 only (1.3 preferred, server cipher order, ECDHE + AEAD suites), ALPN
   http/1.1 (no h2), resumption by tickets valid on every core. Certificate and key files are read
-  again whenever gateway.toml changes (touch it after replacing them): new connections get the
-  new certificate, open ones keep theirs; a file that does not load is logged and the running
-  certificates stay. tls.listen needs a restart.
+  again when they are replaced (in place or by rename) or gateway.toml changes, after the
+  [apis] debounce: new connections get the new certificate, open ones keep theirs; a file that
+  does not load is logged and the running certificates stay. tls.listen needs a restart.
     [upstream_tls]                # https:// backends
     verify_hostname = true        # false: chains still verified, host names not (warned)
     # client_cert_file / client_key_file: PEM chain and key presented to backends that ask
@@ -456,6 +456,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         let options = WatchOptions {
             apis_dir: config.apis_dir.clone(),
             config_file: config.file.clone(),
+            config_inputs: config.tls.as_ref().map(https::TlsConfig::files).unwrap_or_default(),
             debounce: config.apis_debounce,
         };
         match Watcher::start(options, manager.clone(), on_config) {

@@ -1,4 +1,5 @@
-//! Watching the API directory and `gateway.toml`, debounced, on one control thread.
+//! Watching the API directory, `gateway.toml` and the files it names, debounced, on one control
+//! thread.
 //!
 //! Where it sits: beside the admin API as the second way changes reach the [`Manager`]. File
 //! system events (inotify through `notify`; a polling watcher when that fails) only mark a source
@@ -8,8 +9,17 @@
 //! ignored, the quiet period must pass, and a file that does not load is logged (file and JSON
 //! pointer) while the old snapshot keeps serving; the next change retries.
 //!
+//! Files that `gateway.toml` reads (the HTTPS listener's certificates and keys,
+//! [`WatchOptions::config_inputs`]) count as the configuration: replacing one, in place or by a
+//! rename as certificate managers do, reloads the configuration as a change of `gateway.toml`
+//! would. Their directories are watched (a rename replaces the inode a file watch would follow);
+//! in such a directory a swap of `..data` (how Kubernetes updates a mounted Secret) counts too.
+//! The files are those named when the watcher started: a new path in `gateway.toml` is read at
+//! its reload, and watched after a restart.
+//!
 //! Not done here: deciding what a configuration change means (see [`super::reload`]).
 
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
@@ -29,10 +39,13 @@ pub struct WatchOptions {
     pub apis_dir: PathBuf,
     /// `gateway.toml`, when the gateway was started from one.
     pub config_file: Option<PathBuf>,
+    /// Files read with `gateway.toml` whose change reloads it (certificates and keys).
+    pub config_inputs: Vec<PathBuf>,
     /// Quiet period before a change is acted on.
     pub debounce: Duration,
 }
 
+#[derive(Debug, PartialEq, Eq)]
 enum Msg {
     Apis,
     Config,
@@ -63,6 +76,58 @@ pub fn is_candidate(name: &str) -> bool {
         || lower.ends_with(".swp"))
 }
 
+/// Which watched paths mean what: the API directory's candidates, or the configuration's files.
+#[derive(Debug, Clone)]
+struct Targets {
+    apis_dir: PathBuf,
+    /// `(directory, file name)` of `gateway.toml` and its inputs, directories made absolute.
+    config: Vec<(PathBuf, OsString)>,
+}
+
+impl Targets {
+    fn new(apis_dir: PathBuf, config_files: &[PathBuf]) -> Targets {
+        let mut config = Vec::new();
+        for file in config_files {
+            let abs = std::path::absolute(file).unwrap_or(file.clone());
+            let (Some(dir), Some(name)) = (abs.parent(), abs.file_name()) else { continue };
+            // The directory, not the file, is resolved: the file may be a link that is swapped.
+            let dir = dir.canonicalize().unwrap_or(dir.to_path_buf());
+            for name in [name, OsStr::new(K8S_DATA)] {
+                if !config.iter().any(|(d, n)| *d == dir && n == name) {
+                    config.push((dir.clone(), name.to_os_string()));
+                }
+            }
+        }
+        Targets { apis_dir, config }
+    }
+
+    /// The directories to watch, the API directory first.
+    fn dirs(&self) -> Vec<PathBuf> {
+        let mut dirs = vec![self.apis_dir.clone()];
+        for (dir, _) in &self.config {
+            if !dirs.contains(dir) {
+                dirs.push(dir.clone());
+            }
+        }
+        dirs
+    }
+
+    /// What a change of `path` asks for, if anything.
+    fn classify(&self, path: &Path) -> Option<Msg> {
+        let (dir, name) = (path.parent(), path.file_name());
+        if self.config.iter().any(|(d, n)| dir == Some(d.as_path()) && name == Some(n.as_os_str()))
+        {
+            return Some(Msg::Config);
+        }
+        let candidate = name.and_then(|n| n.to_str()).is_some_and(is_candidate);
+        ((dir == Some(self.apis_dir.as_path()) && candidate) || path == self.apis_dir)
+            .then_some(Msg::Apis)
+    }
+}
+
+/// The link Kubernetes swaps when a mounted Secret or ConfigMap changes.
+const K8S_DATA: &str = "..data";
+
 impl Watcher {
     /// Starts watching; changes are applied through `manager` and `on_config`.
     pub fn start<P: Publisher + 'static>(
@@ -71,44 +136,24 @@ impl Watcher {
         on_config: Option<ConfigReload>,
     ) -> notify::Result<Watcher> {
         let apis_dir = options.apis_dir.canonicalize().unwrap_or(options.apis_dir.clone());
-        let config = options.config_file.as_ref().map(|f| {
-            let abs = f.canonicalize().unwrap_or(f.clone());
-            let dir = abs.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-            let name = abs.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-            (dir, name)
-        });
+        let mut files = options.config_inputs.clone();
+        files.extend(options.config_file.iter().cloned());
+        let targets = Targets::new(apis_dir.clone(), &files);
         let (tx, rx) = mpsc::channel();
         let handler = {
             let tx = tx.clone();
-            let apis_dir = apis_dir.clone();
-            let config = config.clone();
+            let targets = targets.clone();
             move |event: notify::Result<notify::Event>| {
                 let Ok(event) = event else { return };
                 if matches!(event.kind, notify::EventKind::Access(_)) {
                     return;
                 }
-                for path in &event.paths {
-                    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                    if let Some((dir, file)) = &config {
-                        if path.parent() == Some(dir.as_path()) && path.file_name() == Some(file) {
-                            let _ = tx.send(Msg::Config);
-                            continue;
-                        }
-                    }
-                    if (path.parent() == Some(apis_dir.as_path()) && is_candidate(name))
-                        || path == &apis_dir
-                    {
-                        let _ = tx.send(Msg::Apis);
-                    }
+                for msg in event.paths.iter().filter_map(|p| targets.classify(p)) {
+                    let _ = tx.send(msg);
                 }
             }
         };
-        let mut dirs = vec![apis_dir.clone()];
-        if let Some((dir, _)) = &config {
-            if *dir != apis_dir {
-                dirs.push(dir.clone());
-            }
-        }
+        let dirs = targets.dirs();
         let fs = match watch_with(notify::recommended_watcher(handler.clone()), &dirs) {
             Ok(w) => w,
             Err(err) => {
@@ -194,6 +239,25 @@ fn run<P: Publisher>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn configuration_inputs_reload_the_configuration() {
+        // Paths that do not exist stay as given (nothing to resolve).
+        let root = Path::new("/nonexistent-turnpike");
+        let (apis, certs) = (root.join("apis"), root.join("certs"));
+        let files = [certs.join("a.crt"), certs.join("a.key"), root.join("gateway.toml")];
+        let t = Targets::new(apis.clone(), &files);
+        assert_eq!(t.dirs(), vec![apis.clone(), certs.clone(), root.to_path_buf()]);
+        for changed in [certs.join("a.crt"), certs.join("a.key"), certs.join("..data")] {
+            assert_eq!(t.classify(&changed), Some(Msg::Config), "{}", changed.display());
+        }
+        assert_eq!(t.classify(&root.join("gateway.toml")), Some(Msg::Config));
+        for other in [certs.join("a.crt.tmp-write"), certs.join("b.crt"), root.join("x.toml")] {
+            assert_eq!(t.classify(&other), None, "{}", other.display());
+        }
+        assert_eq!(t.classify(&apis.join("a.yaml")), Some(Msg::Apis));
+        assert_eq!(t.classify(&apis.join("a.yaml.tmp")), None);
+    }
 
     #[test]
     fn temporary_names_are_ignored() {

@@ -2,11 +2,12 @@
 //! [`ServerTls`] (a `rustls::ServerConfig` and the handshake limits).
 //!
 //! Where it sits: [`crate::config::parse`] calls [`parse`] for the section and [`build`] for what
-//! it names, on the control thread, at start and at each reload of `gateway.toml` (the certificate
-//! and key files are read again then: replacing them and touching `gateway.toml`, or
-//! `turnpike`'s reload, applies them to new connections; open connections keep their session). A
-//! file that does not load rejects the whole reload, naming the file and key path, and the
-//! running certificates keep serving. The listener address needs a restart.
+//! it names, on the control thread, at start and at each reload of `gateway.toml`. The certificate
+//! and key files are read again then, and the watcher ([`crate::deploy::watch`]) reloads
+//! `gateway.toml` when one of them is replaced (in place or by a rename, as certificate managers
+//! do): the new certificates go to new connections; open connections keep their session. A file
+//! that does not load rejects the whole reload, naming the file and key path, and the running
+//! certificates keep serving. The listener address needs a restart.
 //!
 //! ```toml
 //! [tls]
@@ -81,6 +82,14 @@ pub struct CertificateSpec {
     pub cert_file: PathBuf,
     pub key_file: PathBuf,
     pub server_names: Vec<String>,
+}
+
+impl TlsConfig {
+    /// The certificate and key files, in the order of `[[tls.certificates]]`.
+    pub fn files(&self) -> Vec<PathBuf> {
+        let pairs = self.certificates.iter();
+        pairs.flat_map(|c| [c.cert_file.clone(), c.key_file.clone()]).collect()
+    }
 }
 
 /// Parses `[tls]`; `default_host` is the HTTP listener's address.
