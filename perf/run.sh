@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Whole-system HTTP/1.1 proxy benchmark: turnpike (epoll, io_uring) side by side with nginx.
+# Whole-system HTTP/1.1 proxy benchmark: turnpike (epoll, io_uring, TLS) side by side with nginx and
+# HAProxy.
 # Method: ../shared/PERF.md (see perf/README.md). Prints a table; records nothing by itself.
 #
 # Environment (all optional):
@@ -9,7 +10,11 @@
 #   CONNECTIONS  wrk connections                      (default 50)
 #   PROXY_CPU    CPU the proxy is pinned to           (default 0)
 #   LOAD_CPU     CPU for wrk and the backend          (default 1)
-#   BASE_PORT    first of three local ports           (default 18080: backend, +1 nginx, +2 turnpike)
+#   BASE_PORT    first of six local ports             (default 18080: backend, +1 nginx, +2 turnpike,
+#                +3 nginx-tls, +4 haproxy-tls, +5 turnpike's HTTPS listener)
+#   HANDSHAKES   0: keep-alive only; 1: also every proxy with a new connection per request (rows
+#                "<proxy>+hs", wrk -H Connection:close); only: just those (default 0)
+#   TLS_KEY      server key of the TLS variants: ec (P-256) or rsa (2048 bits) (default ec)
 #   TURNPIKE_BIN use this binary instead of building target/release/turnpike
 #   MAX_FOREIGN  % of machine CPU other processes may use during a run before it is repeated (default 10)
 #   KEEP=1       keep the work directory (configs, logs, raw wrk output)
@@ -19,6 +24,16 @@
 # turnpike-jwt-uring: the same API secured with OAuth2, every request carrying one of TOKENS distinct
 # RS256 JWTs in turn (wrk script), so after the warm-up every token is served from the per-core
 # verified-token cache. Example: PROXIES="nginx turnpike-epoll turnpike-jwt-epoll" perf/run.sh
+#
+# TLS variants, all with the same certificate (a test CA and a server certificate for 127.0.0.1 and
+# localhost, made here with openssl), measured with wrk over https, keep-alive: nginx-tls (nginx
+# terminating TLS, ssl_session_tickets on), haproxy-tls (HAProxy terminating TLS, http-reuse always;
+# installed with apt-get when missing), turnpike-tls-epoll and turnpike-tls-uring (turnpike's [tls]
+# listener, which serves the APIs too). Each keeps its backend connections alive. With HANDSHAKES=1
+# every variant is measured a second time opening a new connection for each request (a TLS
+# handshake per request for the TLS variants). Ratios in the summary: TLS variants against
+# nginx-tls, plain ones against nginx, "+hs" rows against the "+hs" row of the same reference.
+# Example: PROXIES="nginx-tls haproxy-tls turnpike-tls-epoll" HANDSHAKES=1 perf/run.sh
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -30,11 +45,25 @@ PROXY_CPU=${PROXY_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
 BASE_PORT=${BASE_PORT:-18080}
 MAX_FOREIGN=${MAX_FOREIGN:-10}
+HANDSHAKES=${HANDSHAKES:-0}
+TLS_KEY=${TLS_KEY:-ec}
 BACKEND_PORT=$BASE_PORT
 NGINX_PORT=$((BASE_PORT + 1))
 TURNPIKE_PORT=$((BASE_PORT + 2))
+NGINX_TLS_PORT=$((BASE_PORT + 3))
+HAPROXY_TLS_PORT=$((BASE_PORT + 4))
+TURNPIKE_TLS_PORT=$((BASE_PORT + 5))
 ROUTE=/bench/v1/hello
 HZ=$(getconf CLK_TCK)
+
+case $HANDSHAKES in
+0) RUNS=$PROXIES ;;
+1) RUNS="$PROXIES $(for p in $PROXIES; do printf '%s+hs ' "$p"; done)" ;;
+only) RUNS=$(for p in $PROXIES; do printf '%s+hs ' "$p"; done) ;;
+*) echo "HANDSHAKES must be 0, 1 or only" >&2; exit 2 ;;
+esac
+WITH_TLS=0
+[[ " $PROXIES " == *"-tls"* ]] && WITH_TLS=1
 
 WORK=$(mktemp -d -t turnpike-perf.XXXXXX)
 declare -A PID=()
@@ -58,6 +87,13 @@ install_missing() {
     command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
     command -v wrk >/dev/null 2>&1 || missing+=(wrk)
     command -v taskset >/dev/null 2>&1 || missing+=(util-linux)
+    if ((WITH_TLS)); then
+        command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+        command -v curl >/dev/null 2>&1 || missing+=(curl)
+    fi
+    if [[ " $PROXIES " == *" haproxy-tls "* ]]; then
+        command -v haproxy >/dev/null 2>&1 || [[ -x /usr/sbin/haproxy ]] || missing+=(haproxy)
+    fi
     ((${#missing[@]} == 0)) && return
     log "installing: ${missing[*]}"
     local sudo=""
@@ -67,6 +103,7 @@ install_missing() {
 }
 install_missing
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
 
 if [[ " $PROXIES " == *" turnpike-"* ]]; then
     if [[ -n ${TURNPIKE_BIN:-} ]]; then
@@ -98,6 +135,13 @@ status_of() { # port [extra header line]
         exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
         printf "GET %s HTTP/1.1\r\nHost: bench\r\n%sConnection: close\r\n\r\n" "$2" "$3" >&3
         IFS=" " read -r _ code _ <&3 && echo "$code"' _ "$1" "$ROUTE" "${2:+$2$'\r\n'}" 2>/dev/null || echo "none"
+}
+
+# Prints the status code of GET $ROUTE over https on port $1, the certificate checked against the
+# test CA.
+status_tls() { # port
+    curl -s -o /dev/null -w '%{http_code}' --max-time 5 --cacert "$WORK/ca.crt" \
+        "https://127.0.0.1:$1$ROUTE" 2>/dev/null || echo "none"
 }
 
 # utime+stime (ticks) of a process and its children (process lines include all threads).
@@ -145,7 +189,7 @@ to_ms() { # wrk latency like 812.00us / 1.23ms / 2.01s
 }
 
 # ---------------------------------------------------------------- the backend and proxies
-for p in "$BACKEND_PORT" "$NGINX_PORT" "$TURNPIKE_PORT"; do
+for p in "$BACKEND_PORT" "$NGINX_PORT" "$TURNPIKE_PORT" "$NGINX_TLS_PORT" "$HAPROXY_TLS_PORT" "$TURNPIKE_TLS_PORT"; do
     port_free "$p" || die "port $p is in use (set BASE_PORT)"
 done
 mkdir -p "$WORK/tmp" "$WORK/apis"
@@ -273,8 +317,72 @@ algorithms = ["RS256"]
 TOML
 fi
 
-# Extra wrk arguments and the probe's header for a proxy variant.
-wrk_extra() { case $1 in turnpike-jwt-*) echo "-s $WORK/tokens.lua" ;; esac; }
+# The TLS variants: one test CA and one server certificate (127.0.0.1, localhost) for all of them.
+if ((WITH_TLS)); then
+    case $TLS_KEY in
+    ec) newkey=(-newkey ec -pkeyopt ec_paramgen_curve:P-256) ;;
+    rsa) newkey=(-newkey rsa:2048) ;;
+    *) die "TLS_KEY must be ec or rsa" ;;
+    esac
+    log "making a test CA and a $TLS_KEY server certificate for 127.0.0.1 and localhost"
+    openssl req -x509 "${newkey[@]}" -nodes -keyout "$WORK/ca.key" -out "$WORK/ca.crt" -days 2 \
+        -subj "/CN=Turnpike Perf CA" 2>/dev/null
+    openssl req "${newkey[@]}" -nodes -keyout "$WORK/server.key" -out "$WORK/server.csr" \
+        -subj "/CN=localhost" 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$WORK/server.ext"
+    openssl x509 -req -in "$WORK/server.csr" -CA "$WORK/ca.crt" -CAkey "$WORK/ca.key" -CAcreateserial \
+        -days 2 -extfile "$WORK/server.ext" -out "$WORK/server.crt" 2>/dev/null
+    cat "$WORK/server.crt" "$WORK/server.key" >"$WORK/server.pem" # HAProxy: chain and key in one file
+
+    # nginx terminating TLS: the plain proxy's configuration with an ssl listener instead.
+    sed -e "s|listen 127.0.0.1:$NGINX_PORT backlog=4096;|listen 127.0.0.1:$NGINX_TLS_PORT ssl backlog=4096;\\
+        ssl_certificate $WORK/server.crt;\\
+        ssl_certificate_key $WORK/server.key;\\
+        ssl_session_tickets on;|" \
+        -e "s|pid $WORK/proxy.pid;|pid $WORK/nginx-tls.pid;|" \
+        -e "s|error_log $WORK/proxy-error.log|error_log $WORK/nginx-tls-error.log|" \
+        -e "s|/p-|/t-|" "$WORK/proxy.conf" >"$WORK/proxy-tls.conf"
+    grep -q "ssl_session_tickets on" "$WORK/proxy-tls.conf" || die "nginx-tls configuration not made"
+
+    # HAProxy 2.6 terminating TLS (tickets on by default), one thread, backend connections reused.
+    cat >"$WORK/haproxy.cfg" <<CONF
+global
+    nbthread 1
+    maxconn 8192
+    pidfile $WORK/haproxy.pid
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 300s
+    timeout server 300s
+    timeout http-keep-alive 300s
+frontend bench
+    bind 127.0.0.1:$HAPROXY_TLS_PORT ssl crt $WORK/server.pem alpn http/1.1
+    default_backend backend
+backend backend
+    http-reuse always
+    http-request replace-path /bench/v1(/.*) \1
+    server b1 127.0.0.1:$BACKEND_PORT maxconn 1000
+CONF
+
+    # turnpike's HTTPS listener (the plain listener stays too; only the HTTPS one is measured).
+    cp "$WORK/gateway.toml" "$WORK/gateway-tls.toml"
+    cat >>"$WORK/gateway-tls.toml" <<TOML
+[tls]
+listen = "127.0.0.1:$TURNPIKE_TLS_PORT"
+[[tls.certificates]]
+cert_file = "$WORK/server.crt"
+key_file = "$WORK/server.key"
+TOML
+fi
+
+# Extra wrk arguments, one per line, and the probe's header for a proxy variant ("+hs": a new
+# connection for each request; wrk reconnects when the response says Connection: close; wrk only
+# takes a -H header written "Name: value").
+wrk_extra() {
+    case $1 in turnpike-jwt-*) printf '%s\n' -s "$WORK/tokens.lua" ;; esac
+    case $1 in *+hs) printf '%s\n' -H "Connection: close" ;; esac
+}
 probe_header() { case $1 in turnpike-jwt-*) echo "Authorization: Bearer $(head -1 "$WORK/tokens.txt")" ;; esac; }
 
 start_nginx() { # name conf cpu
@@ -284,21 +392,33 @@ start_nginx() { # name conf cpu
 
 start_proxy() { # proxy name; sets PID[name]; returns 1 if it cannot start
     local name=$1 port
-    case $name in
+    case ${name%+hs} in
     nginx)
-        start_nginx nginx "$WORK/proxy.conf" "$PROXY_CPU"
+        start_nginx "$name" "$WORK/proxy.conf" "$PROXY_CPU"
         port=$NGINX_PORT ;;
+    nginx-tls)
+        start_nginx "$name" "$WORK/proxy-tls.conf" "$PROXY_CPU"
+        port=$NGINX_TLS_PORT ;;
+    haproxy-tls)
+        taskset -c "$PROXY_CPU" "$HAPROXY" -db -f "$WORK/haproxy.cfg" >"$WORK/$name.out" 2>&1 &
+        PID[$name]=$!
+        port=$HAPROXY_TLS_PORT ;;
+    turnpike-tls-epoll | turnpike-tls-uring)
+        taskset -c "$PROXY_CPU" "$BIN" run --config "$WORK/gateway-tls.toml" --listen "127.0.0.1:$TURNPIKE_PORT" \
+            --workers 1 --driver "$(driver_of "$name")" >"$WORK/$name.out" 2>&1 &
+        PID[$name]=$!
+        port=$TURNPIKE_TLS_PORT ;;
     turnpike-epoll | turnpike-uring)
         taskset -c "$PROXY_CPU" "$BIN" run --config "$WORK/gateway.toml" --listen "127.0.0.1:$TURNPIKE_PORT" \
-            --workers 1 --driver "${name#turnpike-}" >"$WORK/$name.out" 2>&1 &
+            --workers 1 --driver "$(driver_of "$name")" >"$WORK/$name.out" 2>&1 &
         PID[$name]=$!
         port=$TURNPIKE_PORT ;;
     turnpike-jwt-epoll | turnpike-jwt-uring)
         taskset -c "$PROXY_CPU" "$BIN" run --config "$WORK/gateway-jwt.toml" --listen "127.0.0.1:$TURNPIKE_PORT" \
-            --workers 1 --driver "${name#turnpike-jwt-}" >"$WORK/$name.out" 2>&1 &
+            --workers 1 --driver "$(driver_of "$name")" >"$WORK/$name.out" 2>&1 &
         PID[$name]=$!
         port=$TURNPIKE_PORT ;;
-    *) die "unknown proxy $name (nginx, turnpike-epoll, turnpike-uring, turnpike-jwt-epoll, turnpike-jwt-uring)" ;;
+    *) die "unknown proxy $name (nginx, turnpike-epoll, turnpike-uring, turnpike-jwt-epoll, turnpike-jwt-uring, nginx-tls, haproxy-tls, turnpike-tls-epoll, turnpike-tls-uring)" ;;
     esac
     if ! wait_listening "$port" "${PID[$name]}"; then
         log "$name did not start; its output:"
@@ -308,7 +428,7 @@ start_proxy() { # proxy name; sets PID[name]; returns 1 if it cannot start
         return 1
     fi
     local code
-    code=$(status_of "$port" "$(probe_header "$name")")
+    if is_tls "$name"; then code=$(status_tls "$port"); else code=$(status_of "$port" "$(probe_header "$name")"); fi
     if [[ $code != 200 ]]; then
         log "$name answered $code (not 200) on $ROUTE; its output:"
         tail -n 20 "$WORK/$name.out" >&2 || true
@@ -328,7 +448,18 @@ stop_proxy() {
     unset "PID[$1]"
 }
 
-port_of() { case $1 in nginx) echo "$NGINX_PORT" ;; *) echo "$TURNPIKE_PORT" ;; esac; }
+port_of() {
+    case ${1%+hs} in
+    nginx) echo "$NGINX_PORT" ;;
+    nginx-tls) echo "$NGINX_TLS_PORT" ;;
+    haproxy-tls) echo "$HAPROXY_TLS_PORT" ;;
+    turnpike-tls-*) echo "$TURNPIKE_TLS_PORT" ;;
+    *) echo "$TURNPIKE_PORT" ;;
+    esac
+}
+is_tls() { [[ ${1%+hs} == *-tls || ${1%+hs} == *-tls-* ]]; }
+url_of() { if is_tls "$1"; then echo "https://127.0.0.1:$(port_of "$1")$ROUTE"; else echo "http://127.0.0.1:$(port_of "$1")$ROUTE"; fi; }
+driver_of() { local n=${1%+hs}; echo "${n##*-}"; }
 
 log "work directory: $WORK"
 start_nginx backend "$WORK/backend.conf" "$LOAD_CPU"
@@ -341,18 +472,20 @@ wait_listening "$BACKEND_PORT" "${PID[backend]}" || { cat "$WORK/backend.out" "$
 # load side is at ~100 % and the proxy is not, req/s measures the load side, not the proxy). Runs in the
 # main shell (not a $(...) subshell) so that the EXIT trap knows every process it started.
 measure() {
-    local name=$1 round=$2 port out pid t0 t1 b0 b1 tot0 tot1 bk0 bk1 wrk_ticks
-    port=$(port_of "$name")
+    local name=$1 round=$2 out pid t0 t1 b0 b1 tot0 tot1 bk0 bk1 wrk_ticks
     start_proxy "$name" || return 1
     pid=${PID[$name]}
     # Warm up (connections, pools, caches), then measure.
-    # shellcheck disable=SC2046 # wrk_extra is a word list
-    taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d1s $(wrk_extra "$name") "http://127.0.0.1:$port$ROUTE" >/dev/null 2>&1 || true
+    local extra=()
+    mapfile -t extra < <(wrk_extra "$name")
+    taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d1s "${extra[@]}" "$(url_of "$name")" >/dev/null 2>&1 || true
     wait_quiet
     out=$WORK/wrk-$name-$round.txt
     t0=$(ticks_of "$pid"); bk0=$(ticks_of "${PID[backend]}"); b0=$(machine_busy); tot0=$(machine_total)
-    bash -c 'taskset -c "$1" wrk -t1 -c"$2" -d"$3"s --latency $6 "$4" >"$5" 2>&1; read -r line </proc/$$/stat; echo "$line" >"$5.stat"' \
-        _ "$LOAD_CPU" "$CONNECTIONS" "$DURATION" "http://127.0.0.1:$port$ROUTE" "$out" "$(wrk_extra "$name")"
+    bash -c 'cpu=$1 c=$2 d=$3 url=$4 out=$5; shift 5
+        taskset -c "$cpu" wrk -t1 -c"$c" -d"$d"s --latency "$@" "$url" >"$out" 2>&1
+        read -r line </proc/$$/stat; echo "$line" >"$out.stat"' \
+        _ "$LOAD_CPU" "$CONNECTIONS" "$DURATION" "$(url_of "$name")" "$out" "${extra[@]}"
     t1=$(ticks_of "$pid"); bk1=$(ticks_of "${PID[backend]}"); b1=$(machine_busy); tot1=$(machine_total)
     wrk_ticks=$(sed 's/^.*) //' "$out.stat" | awk '{print $14 + $15}') # cutime + cstime of the wrapper
     local rss requests rps p50 p99 errors
@@ -378,7 +511,7 @@ RESULTS=$WORK/results.tsv
 printf 'proxy\tround\tcpu_us_per_req\treq_per_s\tp50_ms\tp99_ms\trss_kib\trequests\terrors\tforeign_cpu_pct\tproxy_core_pct\tload_core_pct\n' >"$RESULTS"
 declare -A SKIP=()
 for ((round = 1; round <= ROUNDS; round++)); do
-    for name in $PROXIES; do
+    for name in $RUNS; do
         [[ -n ${SKIP[$name]:-} ]] && continue
         line=""
         for attempt in 1 2 3; do
@@ -395,7 +528,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
         done
         [[ -n $line ]] || continue
         set -- $line
-        log "$(printf '%-15s round %d: %6s us/req %10s req/s p50 %s ms p99 %s ms rss %s KiB errors %s foreign %s%% proxy core %s%% load core %s%%' \
+        log "$(printf '%-22s round %d: %6s us/req %10s req/s p50 %s ms p99 %s ms rss %s KiB errors %s foreign %s%% proxy core %s%% load core %s%%' \
             "$name" "$round" "$1" "$2" "$3" "$4" "$5" "$7" "$8" "$9" "${10}")"
         printf '%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$round" "$@" >>"$RESULTS"
     done
@@ -408,6 +541,7 @@ cp "$RESULTS" "$ROOT/perf/out/results-$stamp.tsv"
 
 echo
 echo "HTTP/1.1, wrk -t1 -c$CONNECTIONS -d${DURATION}s, $ROUNDS round(s), proxy on CPU $PROXY_CPU, wrk+backend on CPU $LOAD_CPU; medians"
+echo "*-tls: https ($TLS_KEY key), keep-alive; +hs: a new connection per request. Ratios (/ref): *-tls to nginx-tls, others to nginx, +hs to the reference's +hs"
 awk -F'\t' '
     function median(list,   n, a, i, j, t) {
         n = split(list, a, " ")
@@ -421,12 +555,14 @@ awk -F'\t' '
         pc[$1] = pc[$1] " " $11; lc[$1] = lc[$1] " " $12
     }
     END {
-        printf "%-16s %12s %12s %9s %9s %9s %6s %10s %10s %7s %8s %8s\n", "proxy", "cpu_us/req", "req/s", "p50_ms", "p99_ms", "rss_MiB", "runs", "cpu/nginx", "rps/nginx", "errors", "proxy%", "load%"
-        if ("nginx" in seen) { nc = median(cpu["nginx"]); nr = median(rps["nginx"]) }
+        printf "%-22s %12s %12s %9s %9s %9s %6s %8s %8s %7s %8s %8s\n", "proxy", "cpu_us/req", "req/s", "p50_ms", "p99_ms", "rss_MiB", "runs", "cpu/ref", "rps/ref", "errors", "proxy%", "load%"
         for (i = 1; i <= k; i++) {
             p = order[i]; c = median(cpu[p]); r = median(rps[p])
+            base = p; hs = sub(/\+hs$/, "", base)
+            ref = (base ~ /-tls(-|$)/ ? "nginx-tls" : "nginx") (hs ? "+hs" : "")
+            nc = (ref in seen) ? median(cpu[ref]) : 0; nr = (ref in seen) ? median(rps[ref]) : 0
             cr = nc > 0 ? sprintf("%.2f", c / nc) : "-"; rr = nr > 0 ? sprintf("%.2f", r / nr) : "-"
-            printf "%-16s %12.2f %12.0f %9.3f %9.3f %9.1f %6d %10s %10s %7d %8.0f %8.0f\n", p, c, r, median(p50[p]), median(p99[p]), median(rss[p]) / 1024, runs[p], cr, rr, err[p], median(pc[p]), median(lc[p])
+            printf "%-22s %12.2f %12.0f %9.3f %9.3f %9.1f %6d %8s %8s %7d %8.0f %8.0f\n", p, c, r, median(p50[p]), median(p99[p]), median(rss[p]) / 1024, runs[p], cr, rr, err[p], median(pc[p]), median(lc[p])
         }
     }' "$RESULTS"
 echo
