@@ -237,12 +237,22 @@ impl Gateway {
     /// Polls connect until it succeeds; on failure returns the exit status (None: timed out).
     fn wait_ready(&mut self, timeout: Duration) -> Result<(), Option<ExitStatus>> {
         let deadline = Instant::now() + timeout;
+        let mut listening_since: Option<Instant> = None;
         loop {
             if let Ok(Some(st)) = self.child.try_wait() {
                 self.exit = Some(st);
                 return Err(Some(st));
             }
-            if TcpStream::connect_timeout(&self.addr, Duration::from_millis(200)).is_ok() {
+            if listening_since.is_none()
+                && TcpStream::connect_timeout(&self.addr, Duration::from_millis(200)).is_ok()
+            {
+                listening_since = Some(Instant::now());
+            }
+            // Listening, and the watcher installed (a quieter log level hides that line: then
+            // a few seconds of grace instead).
+            if listening_since.is_some_and(|t| {
+                self.control_plane_started() || t.elapsed() > Duration::from_secs(3)
+            }) {
                 return Ok(());
             }
             if Instant::now() >= deadline {
@@ -251,6 +261,18 @@ impl Gateway {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Whether the control plane's last start-up step is done: the file watcher is installed
+    /// (or said it cannot be, or is off). The data plane listens before it, so a test that
+    /// changes a file right after the port opens could otherwise change it unwatched.
+    fn control_plane_started(&self) -> bool {
+        let config = read_file(&self.dir.path().join("gateway.toml"));
+        if config.lines().any(|l| l.trim().replace(' ', "") == "watch=false") {
+            return true;
+        }
+        let log = self.stderr();
+        log.contains("watching the API directory") || log.contains("hot reload is off")
     }
 
     fn into_dir(mut self) -> TempDir {
