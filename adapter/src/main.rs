@@ -84,7 +84,7 @@ CONFIGURATION
   again when they are replaced (in place or by rename) or gateway.toml changes, after the
   [apis] debounce: new connections get the new certificate, open ones keep theirs; a file that
   does not load is logged and the running certificates stay. tls.listen needs a restart.
-    [upstream_tls]                # https:// backends
+    [upstream_tls]                # https:// backends (a change needs a restart)
     verify_hostname = true        # false: chains still verified, host names not (warned)
     # client_cert_file / client_key_file: PEM chain and key presented to backends that ask
 

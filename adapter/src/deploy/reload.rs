@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use crate::config::{self, GatewayConfig, Overrides};
 use crate::security::SourcesSender;
+use crate::upstream_tls::UpstreamTls;
 
 use super::api::DeployError;
 use super::manager::{Manager, Publisher, Reloaded};
@@ -69,7 +70,19 @@ pub fn restart_required(old: &GatewayConfig, new: &GatewayConfig) -> Vec<&'stati
     if old.apis_dir != new.apis_dir {
         keys.push("apis.directory");
     }
+    if !same_upstream_tls(&old.upstream_tls, &new.upstream_tls) {
+        keys.push("upstream_tls");
+    }
     keys
+}
+
+/// Whether two `[upstream_tls]` sections configure the same thing (the client key compared by
+/// its bytes: the backends' TLS configurations are built at start).
+fn same_upstream_tls(a: &UpstreamTls, b: &UpstreamTls) -> bool {
+    let identity = |t: &UpstreamTls| {
+        t.client_identity.as_ref().map(|i| (i.chain.clone(), i.key.secret_der().to_vec()))
+    };
+    a.verify_hostname == b.verify_hostname && identity(a) == identity(b)
 }
 
 impl<P: Publisher> ConfigReloader<P> {
@@ -162,5 +175,23 @@ impl<P: Publisher> ConfigReloader<P> {
         if security_changed {
             self.current.security = new.security;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::restart_required;
+    use crate::config::parse;
+
+    #[test]
+    fn upstream_tls_edits_need_a_restart_and_equal_sections_do_not() {
+        let file = Path::new("gateway.toml");
+        let base = parse(file, "[upstream_tls]\nverify_hostname = true\n").unwrap();
+        let same = parse(file, "[upstream_tls]\nverify_hostname = true\n").unwrap();
+        let changed = parse(file, "[upstream_tls]\nverify_hostname = false\n").unwrap();
+        assert!(restart_required(&base, &same).is_empty());
+        assert_eq!(restart_required(&base, &changed), ["upstream_tls"]);
     }
 }
