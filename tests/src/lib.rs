@@ -13,6 +13,7 @@
 //! tests run in parallel.
 
 pub mod backend;
+pub mod cli;
 pub mod client;
 pub mod gateway;
 pub mod key_manager;

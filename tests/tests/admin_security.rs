@@ -196,14 +196,7 @@ fn revoked_tokens_are_refused_at_once_cached_or_not_and_after_a_restart() {
 
 /// Runs `turnpike <args>` with the loopback default admin credentials.
 fn cli(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(turnpike_tests::gateway::binary())
-        .args(args)
-        .env("TURNPIKE_ADMIN_USER", "admin")
-        .env("TURNPIKE_ADMIN_PASSWORD", "admin")
-        .env_remove("TURNPIKE_LOG")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run turnpike")
+    turnpike_tests::cli::run_as_admin(args)
 }
 
 #[test]

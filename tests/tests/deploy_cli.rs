@@ -4,9 +4,10 @@
 
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::Duration;
 
+use turnpike_tests::cli::show;
 use turnpike_tests::gateway::binary;
 use turnpike_tests::temp::TempDir;
 use turnpike_tests::{
@@ -34,23 +35,7 @@ fn admin_gateway(cfg: GatewayConfig, state: &Path, tls: bool) -> (Gateway, Strin
 
 /// Runs `turnpike <args>` with admin credentials in the environment.
 fn cli(args: &[&str]) -> Output {
-    Command::new(binary())
-        .args(args)
-        .env("TURNPIKE_ADMIN_USER", "admin")
-        .env("TURNPIKE_ADMIN_PASSWORD", "admin")
-        .env_remove("TURNPIKE_LOG")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run turnpike")
-}
-
-fn show(out: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}--- stderr\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    turnpike_tests::cli::run_as_admin(args)
 }
 
 fn assert_exit(out: &Output, code: i32, what: &str) {

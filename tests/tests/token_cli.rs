@@ -4,10 +4,10 @@
 //! example configuration with its test issuer validates and serves the README's secured calls.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::time::Duration;
 
-use turnpike_tests::gateway::binary;
+use turnpike_tests::cli::show;
 use turnpike_tests::temp::TempDir;
 use turnpike_tests::{api_yaml, assert_error, Backend, Client, Gateway, GatewayConfig, Response};
 
@@ -15,22 +15,7 @@ const ISSUER: &str = "https://test-issuer.turnpike.test";
 
 /// Runs `turnpike <args>` in `dir`.
 fn turnpike(dir: &Path, args: &[&str]) -> Output {
-    Command::new(binary())
-        .args(args)
-        .current_dir(dir)
-        .env_remove("TURNPIKE_LOG")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run turnpike")
-}
-
-fn show(out: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}--- stderr\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    turnpike_tests::cli::run(args, Some(dir))
 }
 
 /// Runs `turnpike token <args>` expecting exit 0; returns stdout without the final newline.
